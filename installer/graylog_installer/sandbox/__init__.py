@@ -1,0 +1,81 @@
+"""The local sandbox: an Ubuntu 16.04 container the installer builds, starts and installs onto.
+
+It stands in for an operator's server when no inventory is given. Everything it needs is
+made here, because this machine may have no Docker engine running, no image and no access
+to the vendors' repositories: see README.md in the repository for what is replaced and why.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from graylog_installer.sandbox import base_image, container, docker_engine, mirror
+
+SANDBOX_HOST = "graylog-installer-sandbox"
+# Published on loopback only: the sandbox is for this machine's user, not the network.
+SANDBOX_HTTP = "127.0.0.1:8780:80"
+SANDBOX_GELF_UDP = "127.0.0.1:12201:12201/udp"
+SANDBOX_INVENTORY = Path(__file__).resolve().parents[3] / "inventories" / "sandbox"
+MIRROR_VARS_FILE = "group_vars/all/package_mirror.yml"
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Testbed:
+    image: str
+    mirror: mirror.Mirror
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "graylog-installer"
+
+
+def build_testbed(report: Report) -> Testbed:
+    """Docker engine running, the Ubuntu 16.04 image built and the package mirror signed."""
+    cache = cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    if docker_engine.ensure_engine(cache / "dockerd.log"):
+        report("started the Docker engine")
+    report(f"preparing the Ubuntu 16.04 image {base_image.IMAGE}")
+    if base_image.ensure_image(cache):
+        report("built the Ubuntu 16.04 image")
+    report("preparing the local package mirror (Elasticsearch 2.3.5, graylog-server 2.0.3)")
+    return Testbed(image=base_image.IMAGE, mirror=mirror.ensure_mirror(cache))
+
+
+def write_mirror_vars(inventory: Path, package_mirror: mirror.Mirror) -> Path:
+    """Point an inventory at the mirror: the operator's air-gap switch, set for the sandbox."""
+    target = inventory / MIRROR_VARS_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        "# Written by graylog-installer's sandbox: the local mirror mounted in the container.\n"
+        + yaml.safe_dump(
+            {
+                "package_mirror_repository": package_mirror.apt_line,
+                "package_mirror_key": package_mirror.public_key,
+            },
+            default_flow_style=False,
+        )
+    )
+    return target
+
+
+def prepare_sandbox(report: Report) -> Path:
+    """Make the sandbox container ready to install onto; return its inventory directory."""
+    testbed = build_testbed(report)
+    if container.ensure_host(
+        SANDBOX_HOST,
+        testbed.image,
+        testbed.mirror.directory,
+        published=(SANDBOX_HTTP, SANDBOX_GELF_UDP),
+    ):
+        report(f"started the sandbox container {SANDBOX_HOST}")
+    write_mirror_vars(SANDBOX_INVENTORY, testbed.mirror)
+    return SANDBOX_INVENTORY
