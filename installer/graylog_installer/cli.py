@@ -1,0 +1,177 @@
+"""The ``graylog-installer`` command line: flags in, one line per error out."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from graylog_installer import commands, paths
+from graylog_installer.errors import InstallerError, UsageError
+from graylog_installer.redact import GLOBAL
+from graylog_installer.runner import PlaybookOptions
+from graylog_installer.scaffold import HostSpec, parse_host
+
+PROG = "graylog-installer"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line instead of the whole usage text."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{PROG}: error: {message} (see {self.prog} --help)\n")
+        sys.exit(2)
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog=PROG, description="Install and verify a Graylog 2.0 stack.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    # Accept --debug after the sub-command too, without resetting it when absent there.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+    _add_init(sub, common)
+    _add_install(sub, common)
+    _add_verify(sub, common)
+    _add_secrets(sub, common)
+    return parser
+
+
+def _inventory_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-i", "--inventory", type=Path, metavar="DIR",
+        help="inventory directory (default: the local sandbox)",
+    )
+
+
+def _vault_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--vault-password-file", type=Path, metavar="FILE",
+        help="ansible-vault password file for an encrypted secrets.yml",
+    )
+
+
+def _add_init(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("init", parents=[common], help="write a new inventory and its secrets")
+    p.add_argument("directory", type=Path, metavar="DIR")
+    p.add_argument("--graylog", action="append", default=[], metavar="HOST",
+                   help="Graylog host, NAME or NAME=ADDRESS (repeat for a cluster)")
+    p.add_argument("--elasticsearch", action="append", default=[], metavar="HOST",
+                   help="Elasticsearch host (default: the Graylog hosts)")
+    p.add_argument("--mongodb", action="append", default=[], metavar="HOST",
+                   help="MongoDB host (default: the Graylog hosts)")
+    p.add_argument("--external-url", metavar="URL", help="URL users open, e.g. http://logs/")
+    p.add_argument("--admin-user", default="admin", metavar="NAME")
+    p.add_argument("--ssh-user", metavar="USER", help="remote user Ansible logs in as")
+    _vault_flag(p)
+
+
+def _add_install(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("install", parents=[common], help="validate, preflight and run site.yml")
+    _inventory_flag(p)
+    _vault_flag(p)
+    p.add_argument("--regenerate-secrets", action="store_true",
+                   help="deliberately rotate the secrets of an installed inventory")
+    p.add_argument("--allow-other-os", action="store_true",
+                   help="do not refuse hosts that are not Ubuntu 16.04")
+    p.add_argument("--check", action="store_true", help="ansible-playbook --check")
+    p.add_argument("--diff", action="store_true", help="ansible-playbook --diff")
+    p.add_argument("--limit", metavar="PATTERN", help="ansible-playbook --limit")
+    p.add_argument("--tags", metavar="TAGS", help="ansible-playbook --tags")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more Ansible output")
+
+
+def _add_verify(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("verify", parents=[common], help="check the stack through nginx")
+    _inventory_flag(p)
+    _vault_flag(p)
+
+
+def _add_secrets(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("secrets", parents=[common], help="show the admin credentials")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
+    actions.required = True
+    show = actions.add_parser("show", parents=[common], help="print admin username and password")
+    _inventory_flag(show)
+    _vault_flag(show)
+
+
+def _init_groups(args: argparse.Namespace) -> dict[str, list[HostSpec]]:
+    graylog_hosts = list(args.graylog) or _prompt_hosts()
+    graylog = [parse_host(h) for h in graylog_hosts]
+    # Elasticsearch and MongoDB default to the Graylog hosts (by name, address set once).
+    default = [HostSpec(h.name) for h in graylog]
+    return {
+        "graylog": graylog,
+        "elasticsearch": [parse_host(h) for h in args.elasticsearch] or default,
+        "mongodb": [parse_host(h) for h in args.mongodb] or default,
+    }
+
+
+def _prompt_hosts() -> list[str]:
+    if not sys.stdin.isatty():
+        raise UsageError("init needs at least one --graylog HOST")
+    answer = input("Graylog hosts (NAME or NAME=ADDRESS, separated by spaces): ")
+    hosts = answer.split()
+    if not hosts:
+        raise UsageError("init needs at least one Graylog host")
+    return hosts
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    if args.command == "init":
+        return commands.init(
+            args.directory, _init_groups(args), args.admin_user, args.external_url,
+            args.ssh_user, args.vault_password_file, out,
+        )
+    if args.command == "install":
+        options = PlaybookOptions(
+            check=args.check, diff=args.diff, limit=args.limit, tags=args.tags,
+            verbosity=args.verbose, vault_password_file=args.vault_password_file,
+        )
+        request = commands.InstallRequest(
+            inventory=args.inventory,
+            vault_password_file=args.vault_password_file,
+            regenerate_secrets=args.regenerate_secrets,
+            allow_other_os=args.allow_other_os,
+            options=options,
+        )
+        return commands.install(request, out)
+    if args.command == "verify":
+        return commands.verify_stack(args.inventory, args.vault_password_file, out)
+    return commands.show_secrets(args.inventory, args.vault_password_file, out)
+
+
+def _fail(message: str, code: int) -> int:
+    sys.stdout.flush()
+    sys.stderr.write(f"{PROG}: error: {GLOBAL.text(message)}\n")
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # Before any module imports Ansible, so in-process parsing sees the same config.
+    paths.configure_ansible()
+    debug = bool(getattr(args, "debug", False))
+    try:
+        return dispatch(args)
+    except InstallerError as exc:
+        if debug:
+            traceback.print_exc()
+        return _fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line unless --debug
+        if debug:
+            traceback.print_exc()
+        detail = " ".join(str(exc).split())
+        return _fail(f"unexpected {type(exc).__name__}: {detail} (rerun with --debug)", 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""What each sub-command does, in order; cli.py only parses flags and prints errors."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from graylog_installer import paths, preflight, progress, runner, secrets_store, state, verify
+from graylog_installer.errors import InstallerError, UsageError
+from graylog_installer.inventory import load_inventory
+from graylog_installer.redact import GLOBAL, Redactor
+from graylog_installer.scaffold import HostSpec, create_inventory
+from graylog_installer.secrets_store import Secrets
+from graylog_installer.validation import Topology, validate
+from graylog_installer.vault import load_vault_secret
+
+if TYPE_CHECKING:
+    from ansible.parsing.vault import VaultSecret
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class InstallRequest:
+    inventory: Path | None = None
+    vault_password_file: Path | None = None
+    regenerate_secrets: bool = False
+    allow_other_os: bool = False
+    options: runner.PlaybookOptions = field(default_factory=runner.PlaybookOptions)
+
+
+def protect(value: Secrets, redactor: Redactor = GLOBAL) -> None:
+    """From here on, mask these secrets (and the admin password's hash) in all output."""
+    digest = hashlib.sha256(value.admin_password.encode()).hexdigest()
+    redactor.add([*value.values(), digest])
+
+
+def choose_inventory(inventory: Path | None, report: Report) -> Path:
+    """The operator's inventory, or the local sandbox's when none is given."""
+    if inventory is not None:
+        return inventory.expanduser().resolve()
+    try:
+        from graylog_installer import sandbox
+    except ModuleNotFoundError as exc:
+        if exc.name != "graylog_installer.sandbox":
+            raise
+        sandbox = None
+    prepare = getattr(sandbox, "prepare_sandbox", None)
+    if prepare is None:
+        raise UsageError("no sandbox support in this build; pass -i INVENTORY")
+    report("No inventory given: preparing the local Ubuntu 16.04 sandbox")
+    return Path(prepare(report)).resolve()
+
+
+def vault_secret_from(password_file: Path | None) -> VaultSecret | None:
+    return load_vault_secret(password_file.expanduser()) if password_file else None
+
+
+def open_inventory(
+    directory: Path, vault_secret: VaultSecret | None, report: Report | None = None
+) -> Topology:
+    inventory = load_inventory(directory, vault_secret)
+    if report is not None:
+        for warning in inventory.warnings:
+            report(f"warning: {warning}")
+    return validate(inventory)
+
+
+def load_existing_secrets(directory: Path, vault_secret: VaultSecret | None) -> Secrets:
+    path = paths.secrets_file(directory)
+    if not path.exists():
+        raise UsageError(f"{path} does not exist yet; run 'graylog-installer install' first")
+    value = secrets_store.load(path, vault_secret)
+    protect(value)
+    return value
+
+
+# ---- init ---------------------------------------------------------------------------------
+
+
+def init(
+    directory: Path,
+    groups: dict[str, list[HostSpec]],
+    admin_user: str,
+    external_url: str | None,
+    ssh_user: str | None,
+    vault_password_file: Path | None,
+    out: TextIO,
+) -> int:
+    vault_secret = vault_secret_from(vault_password_file)
+    created = create_inventory(directory, groups, admin_user, external_url, ssh_user, vault_secret)
+    protect(created.secrets)
+    topo = created.topology
+    print(f"Wrote inventory {created.path}", file=out)
+    for name, hosts in topo.groups.items():
+        print(f"  {name}: {', '.join(hosts)}", file=out)
+    print(f"  {topo.describe_master()}", file=out)
+    secrets_path = paths.secrets_file(created.path)
+    print(f"Generated secrets in {secrets_path} (mode 0600): back it up.", file=out)
+    print(f"Next: graylog-installer install -i {created.path}", file=out)
+    return 0
+
+
+# ---- install ------------------------------------------------------------------------------
+
+
+def install(request: InstallRequest, out: TextIO) -> int:
+    def report(line: str) -> None:
+        print(GLOBAL.text(line), file=out, flush=True)
+
+    directory = choose_inventory(request.inventory, report)
+    vault_secret = vault_secret_from(request.vault_password_file)
+    topo = open_inventory(directory, vault_secret, report)
+    report(f"Inventory {directory}: {len(topo.hosts)} host(s). {topo.describe_master()}")
+
+    marker = state.load_state(directory)
+    was_installed = marker.installed
+    choice = state.resolve_secrets(directory, marker, vault_secret, request.regenerate_secrets)
+    protect(choice.secrets)
+    _report_secrets(choice, directory, report)
+
+    run_dir = paths.new_run_dir(directory)
+    preflight.run_preflight(
+        directory, topo, run_dir, GLOBAL, report, allow_other_os=request.allow_other_os
+    )
+
+    # A deliberate rotation (now, or an earlier one not yet completed) may replace the
+    # password_secret the graylog role finds on the hosts.
+    allow_change = marker.rotation_pending or choice.status is state.SecretsStatus.ROTATED
+    outcome, final = _run_site(
+        directory, topo, choice.secrets, allow_change, request, run_dir, out,
+        marker.last_task_count,
+    )
+    report("")
+    report(progress.summary_table(final))
+    if not outcome.ok:
+        log = str(outcome.log_path)
+        raise InstallerError(progress.failure_sentence(final, "site.yml", log, outcome.rc))
+    if request.options.check:
+        report("Check mode: nothing was changed; the install marker was not written.")
+        return 0
+    full_run = not request.options.tags
+    marker.record_success(choice.secrets, final.tasks_started if full_run else None)
+    state.save_state(directory, marker)
+    show_password = not was_installed or choice.status is state.SecretsStatus.ROTATED
+    _report_done(topo, choice.secrets, show_password, directory, outcome.log_path, out)
+    return 0
+
+
+def _report_secrets(choice: state.SecretsChoice, directory: Path, report: Report) -> None:
+    path = paths.secrets_file(directory)
+    if choice.status is state.SecretsStatus.CREATED:
+        report(f"Generated secrets in {path} (mode 0600): back it up.")
+    elif choice.status is state.SecretsStatus.ROTATED:
+        kept = f"; the previous file is {choice.backup}" if choice.backup else ""
+        report(f"Rotated secrets in {path}{kept}")
+
+
+def _run_site(
+    directory: Path,
+    topo: Topology,
+    value: Secrets,
+    allow_secret_change: bool,
+    request: InstallRequest,
+    run_dir: Path,
+    out: TextIO,
+    expected_tasks: int | None,
+) -> tuple[runner.RunOutcome, progress.ProgressState]:
+    extravars: dict[str, object] = dict(value.as_mapping())
+    if allow_secret_change:
+        extravars["graylog_allow_secret_change"] = True
+    expected = None if request.options.tags else expected_tasks
+    start = progress.initial_state(list(topo.hosts), expected)
+    print(f"Running playbooks/site.yml (log: {run_dir / 'ansible.log'})", file=out, flush=True)
+    with progress.LiveDisplay(start, out, censor=GLOBAL.text) as display:
+        outcome = runner.run_playbook(
+            directory, extravars, request.options, run_dir, GLOBAL, display.handle
+        )
+    return outcome, display.state
+
+
+def _report_done(
+    topo: Topology, value: Secrets, show_password: bool, directory: Path, log: Path, out: TextIO
+) -> None:
+    print("", file=out)
+    print(f"Graylog is installed: {topo.external_url}", file=out)
+    print(f"  admin username: {topo.admin_username}", file=out)
+    if show_password:
+        # The one place a secret is printed on purpose, so it bypasses the redactor.
+        print(f"  admin password: {value.admin_password}", file=out)
+        print("  (shown once; later: graylog-installer secrets show)", file=out)
+    else:
+        print(f"  admin password: graylog-installer secrets show -i {directory}", file=out)
+    print(f"  run log: {log}", file=out)
+
+
+# ---- verify -------------------------------------------------------------------------------
+
+
+def verify_stack(
+    inventory: Path | None,
+    vault_password_file: Path | None,
+    out: TextIO,
+    round_trip_timeout: float = verify.ROUND_TRIP_TIMEOUT,
+) -> int:
+    def report(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    directory = choose_inventory(inventory, report)
+    vault_secret = vault_secret_from(vault_password_file)
+    topo = open_inventory(directory, vault_secret, report)
+    value = load_existing_secrets(directory, vault_secret)
+    report(f"Verifying {topo.external_url} as {topo.admin_username}")
+    client = verify.Client(topo.external_url, topo.admin_username, value.admin_password)
+    checks = verify.run_checks(
+        client,
+        expected_nodes=len(topo.groups["graylog"]),
+        round_trip=lambda c: verify.check_round_trip(c, timeout=round_trip_timeout),
+    )
+    report(GLOBAL.text(verify.format_table(checks)))
+    failed = [c.name for c in checks if not c.passed]
+    if failed:
+        raise InstallerError(f"verification failed: {', '.join(failed)}")
+    return 0
+
+
+# ---- secrets show -------------------------------------------------------------------------
+
+
+def show_secrets(inventory: Path | None, vault_password_file: Path | None, out: TextIO) -> int:
+    # Reading a file needs no running sandbox: use its inventory directory as is.
+    directory = (inventory or paths.sandbox_inventory()).expanduser().resolve()
+    vault_secret = vault_secret_from(vault_password_file)
+    topo = open_inventory(directory, vault_secret)
+    value = load_existing_secrets(directory, vault_secret)
+    print(f"admin username: {topo.admin_username}", file=out)
+    print(f"admin password: {value.admin_password}", file=out)
+    return 0

@@ -1,0 +1,27 @@
+"""Writing files only their owner can read, atomically (never a half-written secret)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data``, mode 0600 from the first byte on disk."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)  # mkstemp already uses 0600; say so rather than rely on it
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def is_private(path: Path) -> bool:
+    """True when neither group nor others have any access to ``path``."""
+    return path.stat().st_mode & 0o077 == 0

@@ -1,0 +1,161 @@
+"""The install marker, and the rule that ties an installed inventory to its secrets.
+
+After a successful install, INVENTORY/.graylog-installer-state.json records salted
+fingerprints of the secrets (never the secrets). A later run whose secrets file is missing
+or different would push new secrets to a running cluster, so it is refused unless the
+operator asks for a rotation with --regenerate-secrets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets as random
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from graylog_installer import paths, secrets_store
+from graylog_installer.errors import UsageError
+from graylog_installer.files import write_private
+from graylog_installer.secrets_store import Secrets
+
+if TYPE_CHECKING:
+    from ansible.parsing.vault import VaultSecret
+
+STATE_VERSION = 1
+
+
+def fingerprint(salt: str, value: str) -> str:
+    return hashlib.sha256((salt + value).encode()).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class InstallState:
+    installed: bool = False
+    installed_at: str | None = None
+    last_success_at: str | None = None
+    salt: str = field(default_factory=lambda: random.token_hex(16))
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    # Set between a deliberate rotation and the first successful run with the new secrets,
+    # so that run (even a retry) may replace the secret on the hosts.
+    rotation_pending: bool = False
+    # Tasks seen in the last successful run: the progress display's "done/total".
+    last_task_count: int | None = None
+
+    def matches(self, value: Secrets) -> list[str]:
+        """Names of the secrets that differ from what this inventory was installed with."""
+        return [
+            key
+            for key, secret in value.as_mapping().items()
+            if self.fingerprints.get(key) != fingerprint(self.salt, secret)
+        ]
+
+    def remember(self, value: Secrets) -> None:
+        self.salt = random.token_hex(16)
+        self.fingerprints = {k: fingerprint(self.salt, v) for k, v in value.as_mapping().items()}
+
+    def record_success(self, value: Secrets, task_count: int | None) -> None:
+        now = _now()
+        self.installed_at = self.installed_at or now
+        self.installed = True
+        self.last_success_at = now
+        self.rotation_pending = False
+        self.last_task_count = task_count or self.last_task_count
+        self.remember(value)
+
+
+def load_state(inventory: Path) -> InstallState:
+    path = paths.state_file(inventory)
+    if not path.exists():
+        return InstallState()
+    try:
+        data = json.loads(path.read_text())
+        if data.pop("version", None) != STATE_VERSION:
+            raise ValueError("unknown version")
+        return InstallState(**data)
+    except (OSError, ValueError, TypeError):
+        raise UsageError(
+            f"install marker {path} is unreadable; restore it from a backup "
+            "(it records that this inventory was installed)"
+        ) from None
+
+
+def save_state(inventory: Path, state: InstallState) -> None:
+    data: dict[str, Any] = {"version": STATE_VERSION, **asdict(state)}
+    write_private(paths.state_file(inventory), (json.dumps(data, indent=2) + "\n").encode())
+
+
+class SecretsStatus(Enum):
+    LOADED = "loaded"
+    CREATED = "created"
+    ROTATED = "rotated"
+
+
+@dataclass(frozen=True)
+class SecretsChoice:
+    secrets: Secrets
+    status: SecretsStatus
+    backup: Path | None = None
+
+
+def resolve_secrets(
+    inventory: Path,
+    state: InstallState,
+    vault_secret: VaultSecret | None = None,
+    regenerate: bool = False,
+) -> SecretsChoice:
+    """Load, create or (only when asked) rotate the inventory's secrets."""
+    path = paths.secrets_file(inventory)
+    exists = path.exists() or path.is_symlink()
+    if regenerate:
+        saved = secrets_store.backup(path) if exists else None
+        return _create(path, state, vault_secret, SecretsStatus.ROTATED, saved)
+    if not exists:
+        if state.installed:
+            raise UsageError(_missing_message(path, state))
+        return _create(path, state, vault_secret, SecretsStatus.CREATED, None)
+    value = secrets_store.load(path, vault_secret)
+    if state.installed and state.matches(value):
+        raise UsageError(_mismatch_message(path, state, state.matches(value)))
+    return SecretsChoice(value, SecretsStatus.LOADED)
+
+
+def _create(
+    path: Path,
+    state: InstallState,
+    vault_secret: VaultSecret | None,
+    status: SecretsStatus,
+    saved: Path | None,
+) -> SecretsChoice:
+    value = secrets_store.generate()
+    secrets_store.save(path, value, vault_secret)
+    if state.installed:
+        # Remember the new secrets now: a failed rotation run can then be retried without
+        # the flag, and the hosts are told the change is deliberate until it succeeds.
+        state.remember(value)
+        state.rotation_pending = True
+        save_state(path.parent, state)
+    return SecretsChoice(value, status, saved)
+
+
+def _missing_message(path: Path, state: InstallState) -> str:
+    return (
+        f"{path} is missing but this inventory was installed on {state.installed_at}; "
+        "restore the file from your backup, or pass --regenerate-secrets to rotate "
+        "the secrets deliberately"
+    )
+
+
+def _mismatch_message(path: Path, state: InstallState, keys: list[str]) -> str:
+    return (
+        f"{path} holds a different {' and '.join(keys)} than the one installed on "
+        f"{state.installed_at}; restore the original file from your backup, or pass "
+        "--regenerate-secrets to rotate the secrets deliberately"
+    )

@@ -1,0 +1,77 @@
+"""Shared helpers: real inventory directories on disk, as an operator would write them."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from graylog_installer.redact import GLOBAL
+
+SINGLE_NODE = """
+all:
+  children:
+    graylog:
+      hosts:
+        gl1:
+          ansible_host: 10.0.0.1
+    elasticsearch:
+      hosts:
+        gl1:
+    mongodb:
+      hosts:
+        gl1:
+"""
+
+
+def write_inventory(
+    root: Path,
+    hosts: str = SINGLE_NODE,
+    group_vars: dict[str, str] | None = None,
+    host_vars: dict[str, str] | None = None,
+) -> Path:
+    """Create INVENTORY/hosts.yml (+ group_vars/, host_vars/) and return the directory."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "hosts.yml").write_text(textwrap.dedent(hosts))
+    for kind, files in (("group_vars", group_vars), ("host_vars", host_vars)):
+        for name, body in (files or {}).items():
+            (root / kind).mkdir(exist_ok=True)
+            (root / kind / f"{name}.yml").write_text(textwrap.dedent(body))
+    return root
+
+
+def local_inventory(root: Path) -> Path:
+    """A one-host inventory Ansible runs on this machine (connection local), tiny heaps."""
+    hosts = f"""
+    all:
+      vars:
+        ansible_connection: local
+        ansible_python_interpreter: {sys.executable}
+        elasticsearch_heap_size: 64m
+        graylog_heap_size: 64m
+      children:
+        graylog:
+          hosts:
+            local1:
+              ansible_host: 127.0.0.1
+        elasticsearch:
+          hosts:
+            local1:
+        mongodb:
+          hosts:
+            local1:
+    """
+    return write_inventory(root, hosts)
+
+
+@pytest.fixture
+def inventory_dir(tmp_path: Path) -> Path:
+    return write_inventory(tmp_path / "inv")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redactor(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Secrets registered by one test must not mask text in the next.
+    monkeypatch.setattr(GLOBAL, "_values", [])

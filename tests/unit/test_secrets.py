@@ -1,0 +1,209 @@
+"""Secrets: generated once, kept 0600, never silently replaced, optionally vault-encrypted."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from graylog_installer import secrets_store, state
+from graylog_installer.errors import UsageError
+from graylog_installer.secrets_store import ALPHABET, Secrets
+from graylog_installer.state import SecretsStatus, load_state, resolve_secrets, save_state
+from graylog_installer.vault import load_vault_secret
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def vault_secret(tmp_path: Path, password: str):
+    path = tmp_path / f"vault-{password}.txt"
+    path.write_text(password + "\n")
+    return load_vault_secret(path)
+
+
+def installed(inventory: Path, value: Secrets) -> state.InstallState:
+    marker = state.InstallState()
+    marker.record_success(value, task_count=10)
+    save_state(inventory, marker)
+    return load_state(inventory)
+
+
+def test_generated_lengths_and_alphabet() -> None:
+    value = secrets_store.generate()
+    assert len(value.password_secret) == 96
+    assert len(value.admin_password) == 24
+    assert set(value.password_secret + value.admin_password) <= set(ALPHABET)
+    assert value != secrets_store.generate()
+
+
+def test_secrets_do_not_show_in_repr() -> None:
+    value = secrets_store.generate()
+    assert value.password_secret not in repr(value)
+    assert value.admin_password not in repr(value)
+
+
+def test_first_run_creates_0600_file_and_later_runs_load_the_same(inventory_dir: Path) -> None:
+    first = resolve_secrets(inventory_dir, load_state(inventory_dir))
+    assert first.status is SecretsStatus.CREATED
+    path = inventory_dir / "secrets.yml"
+    assert mode(path) == 0o600
+    for _ in range(3):
+        again = resolve_secrets(inventory_dir, load_state(inventory_dir))
+        assert again.status is SecretsStatus.LOADED
+        assert again.secrets == first.secrets
+
+
+def test_file_is_plain_yaml_with_the_two_keys(inventory_dir: Path) -> None:
+    value = resolve_secrets(inventory_dir, load_state(inventory_dir)).secrets
+    text = (inventory_dir / "secrets.yml").read_text()
+    assert f"graylog_password_secret: {value.password_secret}" in text
+    assert f"graylog_admin_password: {value.admin_password}" in text
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ("graylog_password_secret: [unclosed\n", "not valid YAML (line"),
+        ("- a list\n", "must be a YAML mapping"),
+        ("graylog_password_secret: " + "a" * 96 + "\n", "lacks graylog_admin_password"),
+        (
+            "graylog_password_secret: short\ngraylog_admin_password: " + "b" * 24 + "\n",
+            "graylog_password_secret is 5 characters; at least 64",
+        ),
+        (
+            "graylog_password_secret: " + "a" * 95 + "!\n"
+            "graylog_admin_password: " + "b" * 24 + "\n",
+            "only letters and digits",
+        ),
+        (
+            "graylog_password_secret: " + "a" * 96 + "\ngraylog_admin_password: abcde\n",
+            "graylog_admin_password is 5 characters",
+        ),
+        (
+            "graylog_password_secret: " + "a" * 96 + "\ngraylog_admin_password: " + "b" * 24
+            + "\nextra: 1\n",
+            "unknown keys: extra",
+        ),
+        ("", "must be a YAML mapping"),
+    ],
+)
+def test_corrupt_files_are_refused_and_kept(inventory_dir: Path, body: str, why: str) -> None:
+    path = inventory_dir / "secrets.yml"
+    path.write_text(body)
+    path.chmod(0o600)
+    with pytest.raises(UsageError) as caught:
+        resolve_secrets(inventory_dir, load_state(inventory_dir))
+    assert why in str(caught.value)
+    assert path.read_text() == body  # refused, not replaced
+
+
+def test_yaml_error_does_not_quote_the_secret(inventory_dir: Path) -> None:
+    token = "Q" * 80
+    path = inventory_dir / "secrets.yml"
+    path.write_text(f"graylog_password_secret: {token}\n  bad: : indentation\n")
+    path.chmod(0o600)
+    with pytest.raises(UsageError) as caught:
+        secrets_store.load(path)
+    assert token not in str(caught.value)
+
+
+def test_world_readable_plain_file_refused(inventory_dir: Path) -> None:
+    resolve_secrets(inventory_dir, load_state(inventory_dir))
+    (inventory_dir / "secrets.yml").chmod(0o644)
+    with pytest.raises(UsageError, match="chmod 600"):
+        resolve_secrets(inventory_dir, load_state(inventory_dir))
+
+
+def test_missing_file_for_installed_inventory_refused(inventory_dir: Path) -> None:
+    value = resolve_secrets(inventory_dir, load_state(inventory_dir)).secrets
+    marker = installed(inventory_dir, value)
+    (inventory_dir / "secrets.yml").unlink()
+    with pytest.raises(UsageError) as caught:
+        resolve_secrets(inventory_dir, marker)
+    message = str(caught.value)
+    assert "missing" in message and "restore" in message and "--regenerate-secrets" in message
+    assert not (inventory_dir / "secrets.yml").exists()
+
+
+def test_different_file_for_installed_inventory_refused(inventory_dir: Path) -> None:
+    value = resolve_secrets(inventory_dir, load_state(inventory_dir)).secrets
+    marker = installed(inventory_dir, value)
+    other = Secrets(value.password_secret, "X" * 24)
+    secrets_store.save(inventory_dir / "secrets.yml", other)
+    with pytest.raises(UsageError, match="different graylog_admin_password"):
+        resolve_secrets(inventory_dir, marker)
+
+
+def test_marker_holds_salted_fingerprints_not_secrets(inventory_dir: Path) -> None:
+    value = resolve_secrets(inventory_dir, load_state(inventory_dir)).secrets
+    installed(inventory_dir, value)
+    path = inventory_dir / ".graylog-installer-state.json"
+    text = path.read_text()
+    assert value.password_secret not in text and value.admin_password not in text
+    data = json.loads(text)
+    assert data["installed"] is True and len(data["fingerprints"]) == 2
+    assert mode(path) == 0o600
+    assert load_state(inventory_dir).matches(value) == []
+
+
+def test_corrupt_marker_refused(inventory_dir: Path) -> None:
+    (inventory_dir / ".graylog-installer-state.json").write_text("{not json")
+    with pytest.raises(UsageError, match="install marker"):
+        load_state(inventory_dir)
+
+
+def test_regenerate_rotates_keeps_backup_and_marks_rotation(inventory_dir: Path) -> None:
+    old = resolve_secrets(inventory_dir, load_state(inventory_dir)).secrets
+    marker = installed(inventory_dir, old)
+    rotated = resolve_secrets(inventory_dir, marker, regenerate=True)
+    assert rotated.status is SecretsStatus.ROTATED
+    assert rotated.secrets.password_secret != old.password_secret
+    assert rotated.backup is not None and mode(rotated.backup) == 0o600
+    assert secrets_store.load(rotated.backup) == old
+    reloaded = load_state(inventory_dir)
+    assert reloaded.rotation_pending and reloaded.matches(rotated.secrets) == []
+    # A retry without the flag (say the rotation run failed) loads the new secrets.
+    assert resolve_secrets(inventory_dir, reloaded).secrets == rotated.secrets
+
+
+def test_vault_round_trip(inventory_dir: Path, tmp_path: Path) -> None:
+    secret = vault_secret(tmp_path, "correct horse")
+    created = resolve_secrets(inventory_dir, load_state(inventory_dir), secret)
+    raw = (inventory_dir / "secrets.yml").read_bytes()
+    assert raw.startswith(b"$ANSIBLE_VAULT;")
+    assert created.secrets.password_secret.encode() not in raw
+    same = vault_secret(tmp_path, "correct horse")
+    loaded = resolve_secrets(inventory_dir, load_state(inventory_dir), same)
+    assert loaded.secrets == created.secrets
+
+
+def test_vault_wrong_password_is_one_line(inventory_dir: Path, tmp_path: Path) -> None:
+    resolve_secrets(inventory_dir, load_state(inventory_dir), vault_secret(tmp_path, "right"))
+    with pytest.raises(UsageError) as caught:
+        resolve_secrets(inventory_dir, load_state(inventory_dir), vault_secret(tmp_path, "wrong"))
+    assert "wrong vault password" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_encrypted_file_without_password_asks_for_it(inventory_dir: Path, tmp_path: Path) -> None:
+    resolve_secrets(inventory_dir, load_state(inventory_dir), vault_secret(tmp_path, "pw"))
+    with pytest.raises(UsageError, match="pass --vault-password-file"):
+        resolve_secrets(inventory_dir, load_state(inventory_dir))
+
+
+def test_missing_vault_password_file(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="vault password file not found"):
+        load_vault_secret(tmp_path / "nope")
+
+
+def test_number_instead_of_string_refused(inventory_dir: Path) -> None:
+    path = inventory_dir / "secrets.yml"
+    path.write_text("graylog_password_secret: " + "a" * 96 + "\n"
+                    "graylog_admin_password: 1234567890123456\n")
+    path.chmod(0o600)
+    with pytest.raises(UsageError, match="must be a string"):
+        secrets_store.load(path)
