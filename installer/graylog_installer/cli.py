@@ -38,19 +38,25 @@ def build_parser() -> Parser:
     _add_install(sub, common)
     _add_verify(sub, common)
     _add_secrets(sub, common)
+    _add_sandbox(sub, common)
     return parser
 
 
 def _inventory_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "-i", "--inventory", type=Path, metavar="DIR",
+        "-i",
+        "--inventory",
+        type=Path,
+        metavar="DIR",
         help="inventory directory (default: the local sandbox)",
     )
 
 
 def _vault_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--vault-password-file", type=Path, metavar="FILE",
+        "--vault-password-file",
+        type=Path,
+        metavar="FILE",
         help="ansible-vault password file for an encrypted secrets.yml",
     )
 
@@ -58,12 +64,27 @@ def _vault_flag(parser: argparse.ArgumentParser) -> None:
 def _add_init(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("init", parents=[common], help="write a new inventory and its secrets")
     p.add_argument("directory", type=Path, metavar="DIR")
-    p.add_argument("--graylog", action="append", default=[], metavar="HOST",
-                   help="Graylog host, NAME or NAME=ADDRESS (repeat for a cluster)")
-    p.add_argument("--elasticsearch", action="append", default=[], metavar="HOST",
-                   help="Elasticsearch host (default: the Graylog hosts)")
-    p.add_argument("--mongodb", action="append", default=[], metavar="HOST",
-                   help="MongoDB host (default: the Graylog hosts)")
+    p.add_argument(
+        "--graylog",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="Graylog host, NAME or NAME=ADDRESS (repeat for a cluster)",
+    )
+    p.add_argument(
+        "--elasticsearch",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="Elasticsearch host (default: the Graylog hosts)",
+    )
+    p.add_argument(
+        "--mongodb",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="MongoDB host (default: the Graylog hosts)",
+    )
     p.add_argument("--external-url", metavar="URL", help="URL users open, e.g. http://logs/")
     p.add_argument("--admin-user", default="admin", metavar="NAME")
     p.add_argument("--ssh-user", metavar="USER", help="remote user Ansible logs in as")
@@ -74,10 +95,16 @@ def _add_install(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     p = sub.add_parser("install", parents=[common], help="validate, preflight and run site.yml")
     _inventory_flag(p)
     _vault_flag(p)
-    p.add_argument("--regenerate-secrets", action="store_true",
-                   help="deliberately rotate the secrets of an installed inventory")
-    p.add_argument("--allow-other-os", action="store_true",
-                   help="do not refuse hosts that are not Ubuntu 16.04")
+    p.add_argument(
+        "--regenerate-secrets",
+        action="store_true",
+        help="deliberately rotate the secrets of an installed inventory",
+    )
+    p.add_argument(
+        "--allow-other-os",
+        action="store_true",
+        help="do not refuse hosts that are not Ubuntu 16.04",
+    )
     p.add_argument("--check", action="store_true", help="ansible-playbook --check")
     p.add_argument("--diff", action="store_true", help="ansible-playbook --diff")
     p.add_argument("--limit", metavar="PATTERN", help="ansible-playbook --limit")
@@ -98,6 +125,15 @@ def _add_secrets(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     show = actions.add_parser("show", parents=[common], help="print admin username and password")
     _inventory_flag(show)
     _vault_flag(show)
+
+
+def _add_sandbox(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("sandbox", parents=[common], help="manage the local sandbox container")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
+    actions.required = True
+    actions.add_parser(
+        "destroy", parents=[common], help="remove the sandbox container and its secrets"
+    )
 
 
 def _init_groups(args: argparse.Namespace) -> dict[str, list[HostSpec]]:
@@ -126,13 +162,22 @@ def dispatch(args: argparse.Namespace) -> int:
     out = sys.stdout
     if args.command == "init":
         return commands.init(
-            args.directory, _init_groups(args), args.admin_user, args.external_url,
-            args.ssh_user, args.vault_password_file, out,
+            args.directory,
+            _init_groups(args),
+            args.admin_user,
+            args.external_url,
+            args.ssh_user,
+            args.vault_password_file,
+            out,
         )
     if args.command == "install":
         options = PlaybookOptions(
-            check=args.check, diff=args.diff, limit=args.limit, tags=args.tags,
-            verbosity=args.verbose, vault_password_file=args.vault_password_file,
+            check=args.check,
+            diff=args.diff,
+            limit=args.limit,
+            tags=args.tags,
+            verbosity=args.verbose,
+            vault_password_file=args.vault_password_file,
         )
         request = commands.InstallRequest(
             inventory=args.inventory,
@@ -144,6 +189,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return commands.install(request, out)
     if args.command == "verify":
         return commands.verify_stack(args.inventory, args.vault_password_file, out)
+    if args.command == "sandbox":
+        return commands.destroy_sandbox(out)
     return commands.show_secrets(args.inventory, args.vault_password_file, out)
 
 

@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from graylog_installer import paths, preflight, progress, runner, secrets_store, state, verify
+from graylog_installer import (
+    paths,
+    preflight,
+    progress,
+    runner,
+    sandbox,
+    secrets_store,
+    state,
+    verify,
+)
 from graylog_installer.errors import InstallerError, UsageError
 from graylog_installer.inventory import load_inventory
 from graylog_installer.redact import GLOBAL, Redactor
@@ -42,17 +51,13 @@ def choose_inventory(inventory: Path | None, report: Report) -> Path:
     """The operator's inventory, or the local sandbox's when none is given."""
     if inventory is not None:
         return inventory.expanduser().resolve()
-    try:
-        from graylog_installer import sandbox
-    except ModuleNotFoundError as exc:
-        if exc.name != "graylog_installer.sandbox":
-            raise
-        sandbox = None
-    prepare = getattr(sandbox, "prepare_sandbox", None)
-    if prepare is None:
-        raise UsageError("no sandbox support in this build; pass -i INVENTORY")
     report("No inventory given: preparing the local Ubuntu 16.04 sandbox")
-    return Path(prepare(report)).resolve()
+    return sandbox.prepare_sandbox(report).resolve()
+
+
+def destroy_sandbox(out: TextIO) -> int:
+    sandbox.destroy_sandbox(lambda line: print(line, file=out, flush=True))
+    return 0
 
 
 def vault_secret_from(password_file: Path | None) -> VaultSecret | None:
@@ -131,7 +136,13 @@ def install(request: InstallRequest, out: TextIO) -> int:
     # password_secret the graylog role finds on the hosts.
     allow_change = marker.rotation_pending or choice.status is state.SecretsStatus.ROTATED
     outcome, final = _run_site(
-        directory, topo, choice.secrets, allow_change, request, run_dir, out,
+        directory,
+        topo,
+        choice.secrets,
+        allow_change,
+        request,
+        run_dir,
+        out,
         marker.last_task_count,
     )
     report("")

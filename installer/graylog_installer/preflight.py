@@ -86,10 +86,7 @@ def os_problem(host: str, facts: HostFacts) -> str | None:
     if (facts.distribution, facts.version) == SUPPORTED:
         return None
     name = facts.pretty_name or f"{facts.distribution} {facts.version}"
-    return (
-        f"{host} runs {name}, not Ubuntu 16.04 "
-        "(pass --allow-other-os to try anyway)"
-    )
+    return f"{host} runs {name}, not Ubuntu 16.04 (pass --allow-other-os to try anyway)"
 
 
 def evaluate(

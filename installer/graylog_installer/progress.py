@@ -128,7 +128,10 @@ def _host_result(state: ProgressState, kind: str, data: Mapping[str, Any]) -> Pr
 
 
 def _failure(
-    state: ProgressState, data: Mapping[str, Any], host: str, result: Mapping[str, Any],
+    state: ProgressState,
+    data: Mapping[str, Any],
+    host: str,
+    result: Mapping[str, Any],
     unreachable: bool,
 ) -> Failure:
     return Failure(
@@ -145,9 +148,7 @@ def module_message(result: Mapping[str, Any]) -> str:
     for item in result.get("results") or []:
         if isinstance(item, Mapping) and item.get("failed"):
             return module_message(item)
-    message = next(
-        (str(result[k]) for k in ("msg", "reason", "censored") if result.get(k)), ""
-    )
+    message = next((str(result[k]) for k in ("msg", "reason", "censored") if result.get(k)), "")
     # Commands fail with msg "non-zero return code"; their stderr says why.
     detail = next((str(result[k]) for k in ("stderr", "module_stderr") if result.get(k)), "")
     if not message or (detail and "return code" in message):
@@ -164,6 +165,7 @@ def _one_line(text: str) -> str:
 
 def _final_stats(state: ProgressState, data: Mapping[str, Any]) -> ProgressState:
     """Ansible's recap is authoritative (it knows about rescued and ignored failures)."""
+
     def per_host(key: str) -> Mapping[str, int]:
         value = data.get(key)
         return value if isinstance(value, Mapping) else {}
@@ -331,7 +333,7 @@ class LiveDisplay:
     @staticmethod
     def _new_failures(before: ProgressState, after: ProgressState, stamp: str) -> list[str]:
         lines = []
-        for failure in after.failures[len(before.failures):]:
+        for failure in after.failures[len(before.failures) :]:
             kind = "UNREACHABLE" if failure.unreachable else "FAILED"
             lines.append(f"{stamp}   {kind} {failure.host}: {failure.message}")
         return lines

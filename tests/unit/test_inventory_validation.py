@@ -29,9 +29,13 @@ def groups(graylog: list[str], es: list[str], mongo: list[str], extra: str = "")
         lines = "".join(f"        {h}:\n" for h in hosts)
         return f"    {name}:\n      hosts:\n{lines}"
 
-    return "all:\n  children:\n" + block("graylog", graylog) + block(
-        "elasticsearch", es
-    ) + block("mongodb", mongo) + extra
+    return (
+        "all:\n  children:\n"
+        + block("graylog", graylog)
+        + block("elasticsearch", es)
+        + block("mongodb", mongo)
+        + extra
+    )
 
 
 def test_single_node_defaults(tmp_path: Path) -> None:
@@ -91,7 +95,7 @@ def test_unknown_group_refused(tmp_path: Path) -> None:
 
 
 def test_ungrouped_host_refused(tmp_path: Path) -> None:
-    hosts = "all:\n  hosts:\n    stray:\n" + groups(["gl1"], ["gl1"], ["gl1"])[len("all:\n"):]
+    hosts = "all:\n  hosts:\n    stray:\n" + groups(["gl1"], ["gl1"], ["gl1"])[len("all:\n") :]
     message = refused(tmp_path, hosts)
     assert "in no group: stray" in message
 
@@ -142,7 +146,7 @@ def test_heap_template_needing_facts_is_left_for_later(tmp_path: Path) -> None:
     topo = topology(
         tmp_path,
         groups(["gl1"], ["gl1"], ["gl1"]),
-        group_vars={"all": "elasticsearch_heap_size: \"{{ ansible_memtotal_mb // 4 }}m\"\n"},
+        group_vars={"all": 'elasticsearch_heap_size: "{{ ansible_memtotal_mb // 4 }}m"\n'},
     )
     assert topo.hosts["gl1"].unresolved == ("elasticsearch_heap_size",)
     assert topo.hosts["gl1"].unresolved_components() == {"elasticsearch"}
@@ -239,9 +243,7 @@ def test_wrong_structure_is_refused(tmp_path: Path) -> None:
 
 
 def test_broken_group_vars_file_is_named(tmp_path: Path) -> None:
-    message = refused(
-        tmp_path, groups(["gl1"], ["gl1"], ["gl1"]), group_vars={"all": "a: [\n"}
-    )
+    message = refused(tmp_path, groups(["gl1"], ["gl1"], ["gl1"]), group_vars={"all": "a: [\n"})
     assert "group_vars/all.yml" in message and "YAML syntax error" in message
 
 

@@ -123,10 +123,18 @@ def test_host_without_result_is_a_problem(tmp_path: Path) -> None:
 def test_collector_reads_runner_events() -> None:
     collect = FactCollector()
     collect({"event": "runner_on_ok", "event_data": {"host": "a", "res": {"stdout": XENIAL}}})
-    collect({"event": "runner_on_unreachable",
-             "event_data": {"host": "b", "res": {"msg": "Failed to connect to the host via ssh"}}})
-    collect({"event": "runner_on_failed",
-             "event_data": {"host": "c", "res": {"msg": "non-zero return code", "rc": 127}}})
+    collect(
+        {
+            "event": "runner_on_unreachable",
+            "event_data": {"host": "b", "res": {"msg": "Failed to connect to the host via ssh"}},
+        }
+    )
+    collect(
+        {
+            "event": "runner_on_failed",
+            "event_data": {"host": "c", "res": {"msg": "non-zero return code", "rc": 127}},
+        }
+    )
     collect({"event": "runner_on_ok", "event_data": {"host": "d", "res": {"stdout": "garbage"}}})
     collect({"event": "playbook_on_stats", "event_data": {}})
     assert collect.facts == {"a": UBUNTU_4G}

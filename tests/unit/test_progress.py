@@ -103,8 +103,12 @@ def test_stats_are_authoritative_and_drop_rescued_failures() -> None:
             result("runner_on_failed", "h2", "start", msg="service did not start"),
             ev(
                 "playbook_on_stats",
-                ok={"h1": 7, "h2": 3}, changed={"h1": 2}, failures={"h2": 1},
-                dark={}, skipped={"h1": 1}, processed={"h1": 1, "h2": 1},
+                ok={"h1": 7, "h2": 3},
+                changed={"h1": 2},
+                failures={"h2": 1},
+                dark={},
+                skipped={"h1": 1},
+                processed={"h1": 1, "h2": 1},
             ),
         ]
     )
@@ -118,8 +122,13 @@ def test_failure_sentence_names_playbook_host_task_message_and_log() -> None:
         [
             play("Graylog master"),
             task("graylog : start graylog-server", "Graylog master"),
-            ev("runner_on_failed", host="h1", task="graylog : start graylog-server",
-               play="Graylog master", res={"msg": "Unable to start service graylog-server"}),
+            ev(
+                "runner_on_failed",
+                host="h1",
+                task="graylog : start graylog-server",
+                play="Graylog master",
+                res={"msg": "Unable to start service graylog-server"},
+            ),
         ]
     )
     sentence = progress.failure_sentence(state, "site.yml", "/inv/.runs/1/ansible.log", 2)
@@ -131,8 +140,13 @@ def test_failure_sentence_names_playbook_host_task_message_and_log() -> None:
 
 
 def test_failure_sentence_counts_other_failed_hosts() -> None:
-    state = fold([task("a"), result("runner_on_unreachable", "h1", msg="timeout"),
-                  result("runner_on_failed", "h2", msg="x")])
+    state = fold(
+        [
+            task("a"),
+            result("runner_on_unreachable", "h1", msg="timeout"),
+            result("runner_on_failed", "h2", msg="x"),
+        ]
+    )
     sentence = progress.failure_sentence(state, "site.yml", "log", 4)
     assert "could not reach host h1" in sentence and "1 more host(s) failed: h2" in sentence
 
@@ -156,17 +170,28 @@ def test_module_message_variants() -> None:
     assert module_message({"msg": "non-zero return code", "rc": 1, "stderr": "E: no pkg"}) == (
         "non-zero return code: E: no pkg"
     )
-    assert module_message({"results": [{"failed": False, "msg": "ok"},
-                                       {"failed": True, "msg": "item 2 broke"}],
-                           "msg": "One or more items failed"}) == "item 2 broke"
+    assert (
+        module_message(
+            {
+                "results": [
+                    {"failed": False, "msg": "ok"},
+                    {"failed": True, "msg": "item 2 broke"},
+                ],
+                "msg": "One or more items failed",
+            }
+        )
+        == "item 2 broke"
+    )
     assert "no_log" in module_message({"censored": "hidden due to no_log: true"})
     assert module_message({}) == "no message from the module"
     assert module_message({"msg": "line one\n  line two"}) == "line one line two"
 
 
 def test_status_line_shows_elapsed_tasks_hosts_and_position() -> None:
-    state = fold([play("Elasticsearch"), task("elasticsearch : install"),
-                  result("runner_on_ok", "h1")], total=40)
+    state = fold(
+        [play("Elasticsearch"), task("elasticsearch : install"), result("runner_on_ok", "h1")],
+        total=40,
+    )
     line = progress.status_line(state, 75)
     assert line == "[01:15] tasks 1/40 | 1/2 hosts | Elasticsearch > elasticsearch : install"
     assert progress.format_elapsed(3725) == "1:02:05"
@@ -179,8 +204,18 @@ def test_status_line_without_total_and_with_failures() -> None:
 
 
 def test_summary_table_rows() -> None:
-    state = fold([ev("playbook_on_stats", ok={"h1": 12, "h2": 3}, changed={"h1": 4},
-                     failures={"h2": 1}, dark={}, skipped={})])
+    state = fold(
+        [
+            ev(
+                "playbook_on_stats",
+                ok={"h1": 12, "h2": 3},
+                changed={"h1": 4},
+                failures={"h2": 1},
+                dark={},
+                skipped={},
+            )
+        ]
+    )
     lines = progress.summary_table(state).splitlines()
     assert lines[0].split() == ["HOST", "OK", "CHANGED", "FAILED", "UNREACHABLE", "SKIPPED"]
     assert lines[1].split() == ["h1", "12", "4", "0", "0", "0"]
@@ -213,8 +248,13 @@ def test_tty_display_keeps_failures_above_the_status_line() -> None:
 
 def test_tty_display_redraws_one_censored_line() -> None:
     out = io.StringIO()
-    display = LiveDisplay(initial_state(["h1"]), out, tty=True, clock=lambda: 0.0,
-                          censor=lambda s: s.replace("SECRET", "****"))
+    display = LiveDisplay(
+        initial_state(["h1"]),
+        out,
+        tty=True,
+        clock=lambda: 0.0,
+        censor=lambda s: s.replace("SECRET", "****"),
+    )
     with display:
         display.handle(task("debug SECRET"))
     text = out.getvalue()

@@ -21,12 +21,23 @@ SECRET = "Zq7" * 30
 def test_cmdline_passes_flags_through(tmp_path: Path) -> None:
     vault = tmp_path / "v"
     options = runner.PlaybookOptions(
-        check=True, diff=True, limit="gl1", tags="nginx,graylog", verbosity=2,
+        check=True,
+        diff=True,
+        limit="gl1",
+        tags="nginx,graylog",
+        verbosity=2,
         vault_password_file=vault,
     )
     assert options.cmdline() == [
-        "--check", "--diff", "--limit", "gl1", "--tags", "nginx,graylog", "-vv",
-        "--vault-password-file", str(vault.resolve()),
+        "--check",
+        "--diff",
+        "--limit",
+        "gl1",
+        "--tags",
+        "nginx,graylog",
+        "-vv",
+        "--vault-password-file",
+        str(vault.resolve()),
     ]
     assert runner.PlaybookOptions().cmdline() == []
 
@@ -57,7 +68,8 @@ def test_env_points_ansible_at_repo_config_and_this_python() -> None:
 def test_real_run_masks_secrets_and_leaves_no_extravars(tmp_path: Path) -> None:
     inventory = local_inventory(tmp_path / "inv")
     playbook = tmp_path / "site.yml"
-    playbook.write_text(textwrap.dedent("""
+    playbook.write_text(
+        textwrap.dedent("""
         - name: Leaky play
           hosts: all
           gather_facts: false
@@ -68,13 +80,19 @@ def test_real_run_masks_secrets_and_leaves_no_extravars(tmp_path: Path) -> None:
             - name: Fail with the secret in the message
               ansible.builtin.fail:
                 msg: "bad {{ graylog_password_secret }}"
-    """))
+    """)
+    )
     events: list[dict] = []
     run_dir = paths.new_run_dir(inventory)
     before = set(os.listdir(tempfile.gettempdir()))
     outcome = runner.run_playbook(
-        inventory, {"graylog_password_secret": SECRET}, runner.PlaybookOptions(), run_dir,
-        Redactor([SECRET]), events.append, playbook=playbook,
+        inventory,
+        {"graylog_password_secret": SECRET},
+        runner.PlaybookOptions(),
+        run_dir,
+        Redactor([SECRET]),
+        events.append,
+        playbook=playbook,
     )
     assert not outcome.ok and outcome.log_path == run_dir / "ansible.log"
     log = outcome.log_path.read_text()

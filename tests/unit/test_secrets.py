@@ -84,7 +84,10 @@ def test_file_is_plain_yaml_with_the_two_keys(inventory_dir: Path) -> None:
             "graylog_admin_password is 5 characters",
         ),
         (
-            "graylog_password_secret: " + "a" * 96 + "\ngraylog_admin_password: " + "b" * 24
+            "graylog_password_secret: "
+            + "a" * 96
+            + "\ngraylog_admin_password: "
+            + "b" * 24
             + "\nextra: 1\n",
             "unknown keys: extra",
         ),
@@ -202,8 +205,9 @@ def test_missing_vault_password_file(tmp_path: Path) -> None:
 
 def test_number_instead_of_string_refused(inventory_dir: Path) -> None:
     path = inventory_dir / "secrets.yml"
-    path.write_text("graylog_password_secret: " + "a" * 96 + "\n"
-                    "graylog_admin_password: 1234567890123456\n")
+    path.write_text(
+        "graylog_password_secret: " + "a" * 96 + "\ngraylog_admin_password: 1234567890123456\n"
+    )
     path.chmod(0o600)
     with pytest.raises(UsageError, match="must be a string"):
         secrets_store.load(path)

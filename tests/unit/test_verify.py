@@ -106,7 +106,10 @@ def test_healthy_stack_passes_every_check(graylog: tuple[FakeGraylog, str]) -> N
     fake, url = graylog
     checks = run_checks(Client(url, USER, PASSWORD), 1, quick_round_trip)
     assert [c.name for c in checks] == [
-        "load balancer status", "REST API login", "web interface", "cluster nodes",
+        "load balancer status",
+        "REST API login",
+        "web interface",
+        "cluster nodes",
         "message round trip",
     ]
     assert all(c.passed for c in checks), format_table(checks)
@@ -163,8 +166,11 @@ def test_page_without_graylog_fails(graylog: tuple[FakeGraylog, str]) -> None:
     ],
 )
 def test_cluster_node_count_and_single_master(
-    graylog: tuple[FakeGraylog, str], nodes: list[dict[str, Any]], total: int | None,
-    expected: int, passed: bool,
+    graylog: tuple[FakeGraylog, str],
+    nodes: list[dict[str, Any]],
+    total: int | None,
+    expected: int,
+    passed: bool,
 ) -> None:
     fake, url = graylog
     fake.nodes, fake.total = nodes, total
@@ -195,8 +201,13 @@ def test_round_trip_polls_until_found() -> None:
 
     now = [0.0]
     client = Scripted()
-    check = check_round_trip(client, timeout=60, interval=2, clock=lambda: now[0],
-                             sleep=lambda s: now.__setitem__(0, now[0] + s))
+    check = check_round_trip(
+        client,
+        timeout=60,
+        interval=2,
+        clock=lambda: now[0],
+        sleep=lambda s: now.__setitem__(0, now[0] + s),
+    )
     assert check.passed and client.searches == 3 and check.detail == "found after 4 s"
 
 
@@ -216,8 +227,12 @@ def test_non_json_api_reply_is_a_failed_check(graylog: tuple[FakeGraylog, str]) 
 
 
 def test_table_layout() -> None:
-    table = format_table([verify.Check("web interface", True, "HTTP 200"),
-                          verify.Check("cluster nodes", False, "2 node(s)")])
+    table = format_table(
+        [
+            verify.Check("web interface", True, "HTTP 200"),
+            verify.Check("cluster nodes", False, "2 node(s)"),
+        ]
+    )
     assert table.splitlines() == [
         "CHECK          RESULT  DETAIL",
         "web interface  PASS    HTTP 200",

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import yaml
 
+from graylog_installer import paths
 from graylog_installer.sandbox import base_image, container, docker_engine, mirror
+from graylog_installer.sandbox.commands import run
 
 SANDBOX_HOST = "graylog-installer-sandbox"
 # Published on loopback only: the sandbox is for this machine's user, not the network.
 SANDBOX_HTTP = "127.0.0.1:8780:80"
 SANDBOX_GELF_UDP = "127.0.0.1:12201:12201/udp"
-SANDBOX_INVENTORY = Path(__file__).resolve().parents[3] / "inventories" / "sandbox"
 MIRROR_VARS_FILE = "group_vars/all/package_mirror.yml"
 
 Report = Callable[[str], None]
@@ -77,5 +78,25 @@ def prepare_sandbox(report: Report) -> Path:
         published=(SANDBOX_HTTP, SANDBOX_GELF_UDP),
     ):
         report(f"started the sandbox container {SANDBOX_HOST}")
-    write_mirror_vars(SANDBOX_INVENTORY, testbed.mirror)
-    return SANDBOX_INVENTORY
+    inventory = paths.sandbox_inventory()
+    write_mirror_vars(inventory, testbed.mirror)
+    return inventory
+
+
+def destroy_sandbox(report: Report) -> None:
+    """Remove the sandbox container and what was generated for it (its secrets included).
+
+    The secrets go with the container: they protect an installed stack, and none is left.
+    """
+    if container.state_of(SANDBOX_HOST) is not None:
+        run(["docker", "rm", "--force", "--volumes", SANDBOX_HOST])
+        report(f"removed the sandbox container {SANDBOX_HOST}")
+    inventory = paths.sandbox_inventory()
+    for generated in (
+        paths.secrets_file(inventory),
+        paths.state_file(inventory),
+        inventory / MIRROR_VARS_FILE,
+    ):
+        if generated.exists():
+            generated.unlink()
+            report(f"removed {generated}")

@@ -1,0 +1,114 @@
+"""Wall time of a fresh converge and of a no-op re-run of playbooks/site.yml.
+
+Each run converges a new Ubuntu 16.04 container from the test-bed image twice; the second
+run is the baseline-relative figure operators care about (how cheap a re-run is). Prints
+every run, then the medians and the ratio of the medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from graylog_installer import secrets_store
+from graylog_installer.sandbox import build_testbed, container
+from graylog_installer.sandbox.commands import run
+
+REPO = Path(__file__).resolve().parents[1]
+RECAP_CHANGED = re.compile(r"changed=(\d+)")
+
+
+def write_inventory(directory: Path, host: str, mirror_line: str, mirror_key: str) -> Path:
+    hosts = {
+        "all": {
+            "vars": {
+                "ansible_connection": "community.docker.docker",
+                "ansible_python_interpreter": "/usr/bin/python2.7",
+                "package_mirror_repository": mirror_line,
+                "package_mirror_key": mirror_key,
+                "elasticsearch_heap_size": "512m",
+                "graylog_heap_size": "768m",
+            },
+            "children": {
+                group: {"hosts": {host: None}} for group in ("graylog", "elasticsearch", "mongodb")
+            },
+        }
+    }
+    path = directory / "hosts.yml"
+    path.write_text(yaml.safe_dump(hosts))
+    return path
+
+
+def write_secrets(directory: Path) -> Path:
+    path = directory / "secrets.yml"
+    secrets_store.save(path, secrets_store.generate())
+    return path
+
+
+def timed_converge(inventory: Path, secrets_file: Path) -> tuple[float, int]:
+    """Seconds taken and the number of changed tasks in the play recap."""
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"))
+    started = time.monotonic()
+    completed = subprocess.run(
+        ["ansible-playbook", "-i", str(inventory), "-e", f"@{secrets_file}",
+         str(REPO / "playbooks/site.yml")],
+        cwd=REPO, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    if completed.returncode != 0:
+        tail = "\n".join(completed.stdout.splitlines()[-15:])
+        sys.exit(f"benchmark: converge failed:\n{tail}")
+    changed = sum(int(n) for n in RECAP_CHANGED.findall(completed.stdout.split("PLAY RECAP")[-1]))
+    return elapsed, changed
+
+
+def one_run(index: int, testbed) -> tuple[float, float]:
+    host = f"graylog-installer-bench-{index}"
+    subprocess.run(["docker", "rm", "-f", host], capture_output=True, check=False)
+    container.ensure_host(host, testbed.image, testbed.mirror.directory)
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            directory = Path(scratch)
+            inventory = write_inventory(
+                directory, host, testbed.mirror.apt_line, testbed.mirror.public_key
+            )
+            secrets_file = write_secrets(directory)
+            fresh, _ = timed_converge(inventory, secrets_file)
+            rerun, changed = timed_converge(inventory, secrets_file)
+            if changed:
+                sys.exit(f"benchmark: the re-run changed {changed} tasks; it must change none")
+            return fresh, rerun
+    finally:
+        run(["docker", "rm", "-f", host])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs to take the median of")
+    runs = parser.parse_args().runs
+    testbed = build_testbed(lambda line: print(f"# {line}", file=sys.stderr))
+    print(f"{'run':>3}  {'fresh converge':>15}  {'no-op re-run':>13}  {'re-run/fresh':>12}")
+    results = []
+    for index in range(1, runs + 1):
+        fresh, rerun = one_run(index, testbed)
+        results.append((fresh, rerun))
+        print(f"{index:>3}  {fresh:>14.1f}s  {rerun:>12.1f}s  {rerun / fresh:>12.2f}", flush=True)
+    fresh_median = statistics.median(fresh for fresh, _ in results)
+    rerun_median = statistics.median(rerun for _, rerun in results)
+    print(
+        f"median of {runs}: fresh converge {fresh_median:.1f}s, no-op re-run {rerun_median:.1f}s,"
+        f" re-run/fresh {rerun_median / fresh_median:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
