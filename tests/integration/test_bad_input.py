@@ -1,0 +1,162 @@
+"""Every bad input: one clear line, a non-zero exit, and nothing lost or changed."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import other_os
+import pytest
+from conftest import assert_one_line_error, graylog_installer, snapshot
+
+from graylog_installer import paths, secrets_store
+from graylog_installer.sandbox import SANDBOX_HOST
+from graylog_installer.vault import load_vault_secret
+
+SINGLE_HOST = """\
+all:
+  vars:
+    ansible_connection: community.docker.docker
+  children:
+    graylog: {hosts: {HOST: {}}}
+    elasticsearch: {hosts: {HOST: {}}}
+    mongodb: {hosts: {HOST: {}}}
+"""
+
+
+def inventory(tmp_path: Path, hosts_yml: str) -> Path:
+    directory = tmp_path / "inventory"
+    directory.mkdir()
+    (directory / "hosts.yml").write_text(hosts_yml)
+    return directory
+
+
+def install(directory: Path, *flags: str):
+    return graylog_installer("install", "-i", str(directory), *flags, timeout=300)
+
+
+def server_conf_mtime() -> str:
+    return subprocess.run(
+        ["docker", "exec", SANDBOX_HOST, "stat", "-c", "%Y", "/etc/graylog/server/server.conf"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+
+
+# ---- refused before any host is contacted ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hosts_yml", "fragment"),
+    [
+        ("all:\n  children: [graylog\n", "hosts.yml"),
+        (SINGLE_HOST.replace("mongodb:", "kibana:"), "kibana"),
+        (SINGLE_HOST.replace("    mongodb: {hosts: {HOST: {}}}\n", ""), "mongodb"),
+        (
+            SINGLE_HOST.replace(
+                "graylog: {hosts: {HOST: {}}}",
+                "graylog: {hosts: {a: {graylog_master: true}, b: {graylog_master: true}}}",
+            ),
+            "graylog_master",
+        ),
+        (
+            SINGLE_HOST.replace(
+                "elasticsearch: {hosts: {HOST: {}}}", "elasticsearch: {hosts: {es1: {}, es2: {}}}"
+            ),
+            "elasticsearch",
+        ),
+    ],
+    ids=["malformed-yaml", "unknown-group", "empty-group", "two-masters", "even-es-quorum"],
+)
+def test_invalid_inventory_is_refused_and_nothing_is_written(tmp_path, hosts_yml, fragment):
+    directory = inventory(tmp_path, hosts_yml)
+    before = snapshot(directory)
+    result = install(directory)
+    assert_one_line_error(result, fragment)
+    assert snapshot(directory) == before
+
+
+def test_missing_inventory_directory_is_refused(tmp_path):
+    result = install(tmp_path / "nowhere")
+    assert_one_line_error(result, "nowhere")
+
+
+# ---- refused by the read-only preflight ---------------------------------------------------
+
+
+def test_unreachable_host_is_refused(tmp_path):
+    directory = inventory(tmp_path, SINGLE_HOST.replace("HOST", "graylog-installer-no-such-host"))
+    result = install(directory)
+    assert_one_line_error(result, "graylog-installer-no-such-host", "unreachable")
+
+
+@pytest.fixture
+def debian_host():
+    name = other_os.start_host("graylog-installer-itest-debian")
+    yield name
+    other_os.remove_host(name)
+
+
+def test_a_host_that_is_not_ubuntu_16_04_is_refused(tmp_path, debian_host):
+    directory = other_os.inventory_for(tmp_path / "inventory", debian_host)
+    result = install(directory)
+    assert_one_line_error(result, debian_host, "not Ubuntu 16.04", "--allow-other-os")
+    state = paths.state_file(directory)
+    assert not state.exists()
+
+
+def test_heaps_larger_than_the_host_are_refused(installed_copy):
+    hosts = paths.hosts_file(installed_copy)
+    original = hosts.read_text()
+    oversized = original.replace("elasticsearch_heap_size: 1g", "elasticsearch_heap_size: 512g")
+    assert oversized != original, "the sandbox inventory no longer sets elasticsearch_heap_size"
+    hosts.write_text(oversized)
+    mtime = server_conf_mtime()
+    result = install(installed_copy)
+    assert_one_line_error(result, "memory")
+    assert server_conf_mtime() == mtime
+
+
+# ---- secrets of an installed inventory --------------------------------------------------
+
+
+def test_missing_secrets_of_an_installed_inventory_are_refused_not_replaced(installed_copy):
+    paths.secrets_file(installed_copy).unlink()
+    mtime = server_conf_mtime()
+    result = install(installed_copy)
+    assert_one_line_error(result, "secrets.yml")
+    assert not paths.secrets_file(installed_copy).exists()
+    assert server_conf_mtime() == mtime
+
+
+def test_corrupt_secrets_are_refused_and_kept(installed_copy):
+    secrets_path = paths.secrets_file(installed_copy)
+    secrets_path.write_bytes(b"graylog_password_secret: [not closed\n")
+    result = install(installed_copy)
+    assert_one_line_error(result, "secrets.yml")
+    assert secrets_path.read_bytes() == b"graylog_password_secret: [not closed\n"
+
+
+def test_other_valid_secrets_for_an_installed_inventory_are_refused(installed_copy):
+    secrets_path = paths.secrets_file(installed_copy)
+    secrets_path.unlink()
+    secrets_store.save(secrets_path, secrets_store.generate())
+    before = secrets_path.read_bytes()
+    mtime = server_conf_mtime()
+    result = install(installed_copy)
+    assert_one_line_error(result, "--regenerate-secrets")
+    assert secrets_path.read_bytes() == before
+    assert server_conf_mtime() == mtime
+
+
+def test_wrong_vault_password_is_refused(installed_copy, tmp_path):
+    right, wrong = tmp_path / "right-vault-pass", tmp_path / "wrong-vault-pass"
+    right.write_text("the right vault password\n")
+    wrong.write_text("a wrong vault password\n")
+    secrets_path = paths.secrets_file(installed_copy)
+    stored = secrets_store.load(secrets_path)
+    secrets_path.unlink()
+    secrets_store.save(secrets_path, stored, load_vault_secret(right))
+    before = secrets_path.read_bytes()
+    result = install(installed_copy, "--vault-password-file", str(wrong))
+    assert_one_line_error(result, "vault")
+    assert secrets_path.read_bytes() == before

@@ -1,0 +1,74 @@
+"""`graylog-installer install` with no inventory: a working stack, and a re-run that keeps it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import graylog_installer
+
+from graylog_installer import paths, secrets_store
+from graylog_installer.sandbox import SANDBOX_HOST
+
+SANDBOX_URL = "http://127.0.0.1:8780/"
+
+
+@pytest.fixture(scope="module")
+def admin_password(sandbox_inventory) -> str:
+    return secrets_store.load(paths.secrets_file(sandbox_inventory)).admin_password
+
+
+def recap_counts(stdout: str, host: str) -> dict[str, int]:
+    """The per-host summary row the installer prints at the end of a run."""
+    header, row = None, None
+    for line in stdout.splitlines():
+        cells = line.split()
+        if cells[:1] == ["HOST"]:
+            header = cells[1:]
+        elif header and cells[:1] == [host]:
+            row = cells[1:]
+    assert header and row, f"no summary row for {host}"
+    return {name.lower(): int(value) for name, value in zip(header, row, strict=True)}
+
+
+def test_first_install_prints_the_url_and_the_admin_credentials(first_install, admin_password):
+    assert first_install.returncode == 0, first_install.stderr
+    assert f"Graylog is installed: {SANDBOX_URL}" in first_install.stdout
+    assert "admin username: admin" in first_install.stdout
+    shown = re.search(r"admin password: (\S+)", first_install.stdout)
+    matches = shown is not None and shown.group(1) == admin_password
+    assert matches, "the printed admin password is not the stored one"
+
+
+def test_secrets_file_is_private(sandbox_inventory):
+    mode = paths.secrets_file(sandbox_inventory).stat().st_mode & 0o777
+    assert mode == 0o600
+
+
+def test_first_install_changed_the_host(first_install):
+    assert recap_counts(first_install.stdout, SANDBOX_HOST)["changed"] > 0
+
+
+def test_verify_passes_through_nginx(sandbox_inventory):
+    result = graylog_installer("verify")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "FAIL" not in result.stdout
+    assert result.stdout.count("PASS") >= 5
+
+
+def test_secrets_show_prints_the_admin_password(sandbox_inventory, admin_password):
+    result = graylog_installer("secrets", "show")
+    assert result.returncode == 0, result.stderr
+    assert admin_password in result.stdout
+
+
+def test_second_install_changes_nothing_and_keeps_the_secrets(sandbox_inventory, admin_password):
+    secrets_path = paths.secrets_file(sandbox_inventory)
+    before = secrets_path.read_bytes()
+    result = graylog_installer("install")
+    assert result.returncode == 0, result.stderr
+    counts = recap_counts(result.stdout, SANDBOX_HOST)
+    assert (counts["changed"], counts["failed"], counts["unreachable"]) == (0, 0, 0)
+    assert secrets_path.read_bytes() == before
+    # Shown once, after the first install only.
+    assert admin_password not in result.stdout
