@@ -118,19 +118,25 @@ def _add_verify(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     _vault_flag(p)
 
 
-def _add_secrets(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("secrets", parents=[common], help="show the admin credentials")
+def _add_group(
+    sub: argparse._SubParsersAction, common: argparse.ArgumentParser, name: str, help_text: str
+) -> argparse._SubParsersAction:
+    """A command whose work is named by a required action word (secrets show, ...)."""
+    p = sub.add_parser(name, parents=[common], help=help_text)
     actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
     actions.required = True
+    return actions
+
+
+def _add_secrets(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    actions = _add_group(sub, common, "secrets", "show the admin credentials")
     show = actions.add_parser("show", parents=[common], help="print admin username and password")
     _inventory_flag(show)
     _vault_flag(show)
 
 
 def _add_sandbox(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("sandbox", parents=[common], help="manage the local sandbox container")
-    actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
-    actions.required = True
+    actions = _add_group(sub, common, "sandbox", "manage the local sandbox container")
     actions.add_parser(
         "destroy", parents=[common], help="remove the sandbox container and its secrets"
     )
