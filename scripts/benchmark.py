@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from graylog_installer import secrets_store
+from graylog_installer import paths, secrets_store
 from graylog_installer.sandbox import build_testbed, container
 from graylog_installer.sandbox.commands import run
 
@@ -56,7 +56,7 @@ def write_secrets(directory: Path) -> Path:
 
 def timed_converge(inventory: Path, secrets_file: Path) -> tuple[float, int]:
     """Seconds taken and the number of changed tasks in the play recap."""
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"))
+    env = dict(os.environ, **paths.ansible_env())
     started = time.monotonic()
     completed = subprocess.run(
         ["ansible-playbook", "-i", str(inventory), "-e", f"@{secrets_file}",
