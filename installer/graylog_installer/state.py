@@ -49,7 +49,7 @@ class InstallState:
     # Tasks seen in the last successful run: the progress display's "done/total".
     last_task_count: int | None = None
 
-    def matches(self, value: Secrets) -> list[str]:
+    def differing_keys(self, value: Secrets) -> list[str]:
         """Names of the secrets that differ from what this inventory was installed with."""
         return [
             key
@@ -122,8 +122,9 @@ def resolve_secrets(
             raise UsageError(_missing_message(path, state))
         return _create(path, state, vault_secret, SecretsStatus.CREATED, None)
     value = secrets_store.load(path, vault_secret)
-    if state.installed and state.matches(value):
-        raise UsageError(_mismatch_message(path, state, state.matches(value)))
+    differing = state.differing_keys(value) if state.installed else []
+    if differing:
+        raise UsageError(_mismatch_message(path, state, differing))
     return SecretsChoice(value, SecretsStatus.LOADED)
 
 

@@ -150,7 +150,7 @@ def test_marker_holds_salted_fingerprints_not_secrets(inventory_dir: Path) -> No
     data = json.loads(text)
     assert data["installed"] is True and len(data["fingerprints"]) == 2
     assert mode(path) == 0o600
-    assert load_state(inventory_dir).matches(value) == []
+    assert load_state(inventory_dir).differing_keys(value) == []
 
 
 def test_corrupt_marker_refused(inventory_dir: Path) -> None:
@@ -168,7 +168,7 @@ def test_regenerate_rotates_keeps_backup_and_marks_rotation(inventory_dir: Path)
     assert rotated.backup is not None and mode(rotated.backup) == 0o600
     assert secrets_store.load(rotated.backup) == old
     reloaded = load_state(inventory_dir)
-    assert reloaded.rotation_pending and reloaded.matches(rotated.secrets) == []
+    assert reloaded.rotation_pending and reloaded.differing_keys(rotated.secrets) == []
     # A retry without the flag (say the rotation run failed) loads the new secrets.
     assert resolve_secrets(inventory_dir, reloaded).secrets == rotated.secrets
 
