@@ -33,8 +33,11 @@ def recap_counts(stdout: str, host: str) -> dict[str, int]:
 
 def test_first_install_prints_the_url_and_the_admin_credentials(first_install, admin_password):
     assert first_install.returncode == 0, first_install.stderr
-    assert f"Graylog is installed: {SANDBOX_URL}" in first_install.stdout
-    assert "admin username: admin" in first_install.stdout
+    # Booleans, not `in` asserts: a failure must not print stdout, which holds the password.
+    url_shown = f"Graylog is installed: {SANDBOX_URL}" in first_install.stdout
+    user_shown = "admin username: admin" in first_install.stdout
+    assert url_shown, "the URL was not printed"
+    assert user_shown, "the admin username was not printed"
     shown = re.search(r"admin password: (\S+)", first_install.stdout)
     matches = shown is not None and shown.group(1) == admin_password
     assert matches, "the printed admin password is not the stored one"
@@ -43,6 +46,19 @@ def test_first_install_prints_the_url_and_the_admin_credentials(first_install, a
 def test_secrets_file_is_private(sandbox_inventory):
     mode = paths.secrets_file(sandbox_inventory).stat().st_mode & 0o777
     assert mode == 0o600
+
+
+def test_no_secret_reaches_the_output_or_the_run_logs(first_install, sandbox_inventory):
+    stored = secrets_store.load(paths.secrets_file(sandbox_inventory))
+    logs = [p for p in (sandbox_inventory / ".runs").rglob("*") if p.is_file()]
+    assert logs, "the install left no run log"
+    texts = [first_install.stderr] + [p.read_text(errors="replace") for p in logs]
+    leaked = [stored.password_secret in text for text in texts]
+    assert not any(leaked), "password_secret appears in the output or a run log"
+    # The admin password is printed once on purpose, on stdout; never in a log.
+    assert not any(stored.admin_password in text for text in texts[1:])
+    secret_printed = stored.password_secret in first_install.stdout
+    assert not secret_printed, "password_secret was printed"
 
 
 def test_first_install_changed_the_host(first_install):
@@ -59,7 +75,8 @@ def test_verify_passes_through_nginx(sandbox_inventory):
 def test_secrets_show_prints_the_admin_password(sandbox_inventory, admin_password):
     result = graylog_installer("secrets", "show")
     assert result.returncode == 0, result.stderr
-    assert admin_password in result.stdout
+    shown = admin_password in result.stdout
+    assert shown, "secrets show did not print the stored admin password"
 
 
 def test_second_install_changes_nothing_and_keeps_the_secrets(sandbox_inventory, admin_password):
@@ -69,6 +86,8 @@ def test_second_install_changes_nothing_and_keeps_the_secrets(sandbox_inventory,
     assert result.returncode == 0, result.stderr
     counts = recap_counts(result.stdout, SANDBOX_HOST)
     assert (counts["changed"], counts["failed"], counts["unreachable"]) == (0, 0, 0)
-    assert secrets_path.read_bytes() == before
+    kept = secrets_path.read_bytes() == before
+    assert kept, "the secrets file changed"
     # Shown once, after the first install only.
-    assert admin_password not in result.stdout
+    shown_again = admin_password in result.stdout
+    assert not shown_again, "the admin password was printed again on a re-run"
