@@ -21,7 +21,7 @@ import yaml
 
 from graylog_installer import paths, secrets_store
 from graylog_installer.sandbox import build_testbed, container
-from graylog_installer.sandbox.commands import run
+from graylog_installer.sandbox.host_tools import run
 
 REPO = Path(__file__).resolve().parents[1]
 RECAP_CHANGED = re.compile(r"changed=(\d+)")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from graylog_installer.sandbox import cache_dir
 from graylog_installer.sandbox.base_image import image_exists
-from graylog_installer.sandbox.commands import run
+from graylog_installer.sandbox.host_tools import run
 
 IMAGE = "graylog-installer/test-debian-bookworm:1"
 DEBIAN_ARCHIVE = "http://deb.debian.org/debian"

@@ -16,7 +16,7 @@ import yaml
 
 from graylog_installer import paths
 from graylog_installer.sandbox import base_image, container, docker_engine, mirror
-from graylog_installer.sandbox.commands import run
+from graylog_installer.sandbox.host_tools import run
 
 SANDBOX_HOST = "graylog-installer-sandbox"
 # Published on loopback only: the sandbox is for this machine's user, not the network.

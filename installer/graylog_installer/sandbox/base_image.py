@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from graylog_installer.errors import InstallerError
-from graylog_installer.sandbox.commands import require_tool, run, succeeds
+from graylog_installer.sandbox.host_tools import require_tool, run, succeeds
 
 # Bump the tag whenever the recipe below changes, so cached images are rebuilt.
 IMAGE = "graylog-installer/ubuntu-xenial-systemd:1"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from graylog_installer.sandbox.commands import run, succeeds
+from graylog_installer.sandbox.host_tools import run, succeeds
 from graylog_installer.sandbox.mirror import MOUNT_POINT
 
 # systemd as PID 1 without --privileged (refused here): these are the rights it needs.

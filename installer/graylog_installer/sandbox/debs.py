@@ -15,8 +15,8 @@ import shutil
 import tarfile
 from pathlib import Path
 
-from graylog_installer.sandbox.commands import run
 from graylog_installer.sandbox.deb_archive import ROOT, Owner, OwnerRule, owners_in, write_deb
+from graylog_installer.sandbox.host_tools import run
 
 ELASTICSEARCH_VERSION = "2.3.5"
 GRAYLOG_PACKAGE_FILES = Path(__file__).with_name("graylog_server_package")

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from graylog_installer.errors import InstallerError
-from graylog_installer.sandbox.commands import require_tool, succeeds
+from graylog_installer.sandbox.host_tools import require_tool, succeeds
 
 STARTUP_SECONDS = 60
 

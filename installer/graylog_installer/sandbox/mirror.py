@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graylog_installer.sandbox import artifacts, debs
-from graylog_installer.sandbox.commands import require_tool, run
+from graylog_installer.sandbox.host_tools import require_tool, run
 
 # Bump when the packages or the repository layout change, so cached mirrors are rebuilt.
 MIRROR_RECIPE = "1"
