@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from graylog_installer.sandbox import cache_dir
-from graylog_installer.sandbox.base_image import image_exists
+from graylog_installer.sandbox.base_image import image_exists, import_root
 from graylog_installer.sandbox.host_tools import run
 
 IMAGE = "graylog-installer/test-debian-bookworm:1"
@@ -25,11 +25,7 @@ def ensure_image() -> str:
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache, prefix="bookworm-root-") as root:
         run(["debootstrap", "--variant=minbase", "bookworm", root, DEBIAN_ARCHIVE])
-        tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
-        try:
-            run(["docker", "import", "-", IMAGE], stdin=tar.stdout)
-        finally:
-            tar.wait()
+        import_root(Path(root), IMAGE)
     return IMAGE
 
 

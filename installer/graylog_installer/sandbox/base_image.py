@@ -96,13 +96,17 @@ def build_image(cache_dir: Path, image: str = IMAGE) -> None:
         (root / "etc/apt/sources.list").write_text(SOURCES_LIST)
         shutil.rmtree(root / "var/lib/apt/lists", ignore_errors=True)
         (root / "var/lib/apt/lists/partial").mkdir(parents=True)
-        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
-        try:
-            run(
-                ["docker", "import", "--change", 'CMD ["/sbin/init"]', "-", image], stdin=tar.stdout
-            )
-        finally:
-            tar.wait()
+        import_root(root, image, 'CMD ["/sbin/init"]')
+
+
+def import_root(root: Path, image: str, *changes: str) -> None:
+    """Import the file system under ``root`` into Docker as ``image`` (no registry needed)."""
+    change_options = [option for change in changes for option in ("--change", change)]
+    tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+    try:
+        run(["docker", "import", *change_options, "-", image], stdin=tar.stdout)
+    finally:
+        tar.wait()
 
 
 def ensure_image(cache_dir: Path, image: str = IMAGE) -> bool:
