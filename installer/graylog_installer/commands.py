@@ -60,6 +60,14 @@ def destroy_sandbox(out: TextIO) -> int:
     return 0
 
 
+def installed_inventory(inventory: Path | None) -> Path:
+    """The inventory to read after an install: the operator's, or the sandbox's as it is.
+
+    Reading (verify, secrets show) must not build or start anything, unlike install.
+    """
+    return (inventory or paths.sandbox_inventory()).expanduser().resolve()
+
+
 def vault_secret_from(password_file: Path | None) -> VaultSecret | None:
     return load_vault_secret(password_file.expanduser()) if password_file else None
 
@@ -220,7 +228,7 @@ def verify_stack(
     def report(line: str) -> None:
         print(line, file=out, flush=True)
 
-    directory = choose_inventory(inventory, report)
+    directory = installed_inventory(inventory)
     vault_secret = vault_secret_from(vault_password_file)
     topo = open_inventory(directory, vault_secret, report)
     value = load_existing_secrets(directory, vault_secret)
@@ -242,8 +250,7 @@ def verify_stack(
 
 
 def show_secrets(inventory: Path | None, vault_password_file: Path | None, out: TextIO) -> int:
-    # Reading a file needs no running sandbox: use its inventory directory as is.
-    directory = (inventory or paths.sandbox_inventory()).expanduser().resolve()
+    directory = installed_inventory(inventory)
     vault_secret = vault_secret_from(vault_password_file)
     topo = open_inventory(directory, vault_secret)
     value = load_existing_secrets(directory, vault_secret)
