@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,11 @@ if TYPE_CHECKING:
 # Variables the installer reads from the inventory; everything else stays Ansible's business.
 INSTALLER_VARS = (
     "ansible_host",
+    "cluster_address",
     "graylog_master",
+    "graylog_index_replicas",
+    "mongodb_replica_set_name",
+    "haproxy_http_port",
     "graylog_external_url",
     "graylog_admin_username",
     "elasticsearch_heap_size",
@@ -43,6 +47,11 @@ class Inventory:
     hostvars: dict[str, dict[str, Any]]
     # Ansible's warnings that did not stop us (shown to the operator, not swallowed).
     warnings: tuple[str, ...] = ()
+    # Host -> the names of every variable the inventory sets for it.
+    names: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def defined_names(self, host: str) -> frozenset[str]:
+        return self.names.get(host, frozenset())
 
     def hosts(self) -> list[str]:
         return list(self.hostvars)
@@ -61,19 +70,19 @@ def load_inventory(directory: Path, vault_secret: VaultSecret | None = None) -> 
         raise UsageError(f"{source} not found: an inventory directory needs a hosts.yml")
     paths.configure_ansible()
     with _ansible_warnings() as warnings:
-        groups, hostvars = _parse(source, vault_secret)
+        groups, hostvars, names = _parse(source, vault_secret)
     problem = _parse_problem(warnings, source)
     if problem:
         raise UsageError(problem)
     if not hostvars:
         raise UsageError(f"{source} defines no hosts")
     notes = tuple(" ".join(w.split()) for w in warnings)
-    return Inventory(path=directory, groups=groups, hostvars=hostvars, warnings=notes)
+    return Inventory(path=directory, groups=groups, hostvars=hostvars, warnings=notes, names=names)
 
 
 def _parse(
     source: Path, vault_secret: VaultSecret | None
-) -> tuple[dict[str, list[str]], dict[str, dict[str, Any]]]:
+) -> tuple[dict[str, list[str]], dict[str, dict[str, Any]], dict[str, frozenset[str]]]:
     from ansible.errors import AnsibleError
     from ansible.inventory.manager import InventoryManager
     from ansible.parsing.dataloader import DataLoader
@@ -88,15 +97,17 @@ def _parse(
         variables = VariableManager(loader=loader, inventory=manager)
         groups = {name: list(hosts) for name, hosts in manager.get_groups_dict().items()}
         hostvars = {}
+        names = {}
         for host in manager.get_hosts():
             resolved = variables.get_vars(host=host)
             templar = Templar(loader=loader, variables=resolved)
             hostvars[host.name] = {k: _render(templar, resolved.get(k)) for k in INSTALLER_VARS}
+            names[host.name] = frozenset(resolved)
     except AnsibleError as exc:
         raise UsageError(
             f"cannot read inventory {source}: {summarise_ansible_error(str(exc))}"
         ) from None
-    return groups, hostvars
+    return groups, hostvars, names
 
 
 def _render(templar: Any, value: Any) -> Any:

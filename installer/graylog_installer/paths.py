@@ -35,6 +35,14 @@ def playbook_path() -> Path:
     return path
 
 
+def wired_variables() -> frozenset[str]:
+    """Role variables playbooks/group_vars/all.yml computes (its own stack_* names aside)."""
+    import yaml
+
+    document = yaml.safe_load((repo_root() / "playbooks" / "group_vars" / "all.yml").read_text())
+    return frozenset(name for name in document if not name.startswith("stack"))
+
+
 def ansible_cfg_path() -> Path:
     return repo_root() / "ansible.cfg"
 

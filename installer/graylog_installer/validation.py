@@ -1,7 +1,8 @@
 """Inventory rules checked before any host is touched; the result is the cluster's shape.
 
-Each rule raises one UsageError naming what to change. The pure functions here work on
-an Inventory value, so they can be exercised with or without Ansible in the loop.
+Each rule raises one UsageError naming what to change. The topology itself (groups,
+master, quorum, replica set) is graylog_installer.topology's, the same rule the playbook
+applies; this module adds what only the installer checks (heaps, URL, wired variables).
 """
 
 from __future__ import annotations
@@ -11,13 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from graylog_installer import paths, topology
 from graylog_installer.errors import UsageError
 from graylog_installer.inventory import Inventory
 
-ROLE_GROUPS = ("graylog", "elasticsearch", "mongodb")
-IMPLICIT_GROUPS = ("all", "ungrouped")
-# Replica sets and ES master election need a majority: 2 or 4 members lose it on one failure.
-QUORUM_GROUPS = ("elasticsearch", "mongodb")
 DEFAULT_ADMIN = "admin"
 HEAP_VARS = {"elasticsearch": "elasticsearch_heap_size", "graylog": "graylog_heap_size"}
 
@@ -47,78 +45,74 @@ class Topology:
     external_url: str
     admin_username: str
     hosts: dict[str, HostPlan]
+    plan: dict[str, Any]
 
     def describe_master(self) -> str:
-        how = "chosen automatically: first graylog host" if self.master_chosen else "graylog_master"
-        return f"Graylog master: {self.master} ({how})"
+        if not self.master_chosen:
+            return f"Graylog master: {self.master} (graylog_master)"
+        return (
+            f"Graylog master: {self.master} (chosen automatically: first graylog host, "
+            "unless another node already is master)"
+        )
 
 
 def validate(inventory: Inventory) -> Topology:
-    _check_groups(inventory.groups)
-    groups = {name: list(inventory.groups[name]) for name in ROLE_GROUPS}
-    master, chosen = _pick_master(inventory, groups["graylog"])
+    _refuse_wired_variables(inventory)
+    layout = topology.plan(
+        topology.StackInput(
+            groups=inventory.groups,
+            addresses={h: _cluster_address(inventory, h) for h in inventory.hosts()},
+            flagged_masters=[
+                h
+                for h in inventory.hosts()
+                if topology.as_flag(inventory.var(h, "graylog_master", False), "graylog_master", h)
+            ],
+            index_replicas=_index_replicas(inventory),
+            replica_set_name=str(_first(inventory, "mongodb", "mongodb_replica_set_name") or ""),
+        )
+    )
+    groups = {name: list(inventory.groups.get(name, [])) for name in topology.KNOWN_GROUPS}
+    graylog = groups["graylog"]
     return Topology(
         groups=groups,
-        master=master,
-        master_chosen=chosen,
-        external_url=_external_url(inventory, groups["graylog"]),
-        admin_username=_admin_username(inventory, groups["graylog"]),
+        master=layout["graylog"]["master"],
+        master_chosen=layout["graylog"]["master_reason"] != "graylog_master",
+        external_url=_external_url(inventory, graylog, groups[topology.ENTRY_GROUP]),
+        admin_username=_admin_username(inventory, graylog),
         hosts={host: _host_plan(inventory, host, groups) for host in inventory.hosts()},
+        plan=layout,
     )
 
 
-def _check_groups(groups: dict[str, list[str]]) -> None:
-    unknown = sorted(set(groups) - set(ROLE_GROUPS) - set(IMPLICIT_GROUPS))
-    if unknown:
-        raise UsageError(
-            f"unknown inventory group(s): {', '.join(unknown)}; "
-            f"the known groups are {', '.join(ROLE_GROUPS)}"
-        )
-    stray = groups.get("ungrouped", [])
-    if stray:
-        raise UsageError(
-            f"host(s) in no group: {', '.join(stray)}; "
-            f"put each in {', '.join(ROLE_GROUPS)} or remove it"
-        )
-    for name in ROLE_GROUPS:
-        if not groups.get(name):
-            raise UsageError(f"inventory group '{name}' needs at least one host")
-    for name in QUORUM_GROUPS:
-        count = len(groups[name])
-        if count > 1 and count % 2 == 0:
+def _refuse_wired_variables(inventory: Inventory) -> None:
+    """Role variables the playbook computes would silently lose to it: refuse them instead."""
+    wired = paths.wired_variables()
+    for host in inventory.hosts():
+        clash = sorted(inventory.defined_names(host) & wired)
+        if clash:
             raise UsageError(
-                f"inventory group '{name}' has {count} hosts; use an odd number "
-                f"({count - 1} or {count + 1}) so a majority survives a failure"
+                f"{clash[0]} (set for {host}) is computed from the inventory's groups by "
+                "graylog-installer and cannot be set; remove it (see "
+                "inventories/example/group_vars/all.yml for the settings you can change)"
             )
 
 
-def _pick_master(inventory: Inventory, graylog: list[str]) -> tuple[str, bool]:
-    flagged = [h for h in inventory.hosts() if _as_bool(inventory, h, "graylog_master")]
-    outside = [h for h in flagged if h not in graylog]
-    if outside:
-        raise UsageError(
-            f"graylog_master is set on {', '.join(outside)}, which is not in the graylog group"
-        )
-    if len(flagged) > 1:
-        raise UsageError(
-            f"graylog_master is true on {len(flagged)} hosts ({', '.join(flagged)}); "
-            "a Graylog cluster has exactly one master: set it on at most one host"
-        )
-    if flagged:
-        return flagged[0], False
-    return graylog[0], True
+def _first(inventory: Inventory, group: str, name: str) -> Any:
+    members = inventory.groups.get(group) or []
+    return inventory.var(members[0], name) if members else None
 
 
-def _as_bool(inventory: Inventory, host: str, name: str) -> bool:
-    value = inventory.var(host, name, False)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "on", "1"):
-        return True
-    if text in ("false", "no", "off", "0", ""):
-        return False
-    raise UsageError(f"{name} on {host} must be true or false, not {value!r}")
+def _index_replicas(inventory: Inventory) -> int | None:
+    value = _first(inventory, "elasticsearch", "graylog_index_replicas")
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not str(value).strip().isdigit():
+        raise UsageError(f"graylog_index_replicas must be a whole number, not {value!r}")
+    return int(value)
+
+
+def _cluster_address(inventory: Inventory, host: str) -> str:
+    return str(inventory.var(host, "cluster_address") or host_address(inventory, host))
 
 
 def _same_on_all(inventory: Inventory, hosts: list[str], name: str) -> Any:
@@ -130,13 +124,15 @@ def _same_on_all(inventory: Inventory, hosts: list[str], name: str) -> Any:
     return values[hosts[0]]
 
 
-def _external_url(inventory: Inventory, graylog: list[str]) -> str:
+def _external_url(inventory: Inventory, graylog: list[str], entry: list[str]) -> str:
     value = _same_on_all(inventory, graylog, "graylog_external_url")
     if value is None or value == "":
-        # No URL configured: the first Graylog host's nginx, on the port it listens on.
-        port = str(inventory.var(graylog[0], "nginx_listen_port", 80))
+        # No URL configured: the load balancer's, else the first Graylog host's nginx.
+        front = entry[0] if entry else graylog[0]
+        port_var = "haproxy_http_port" if entry else "nginx_listen_port"
+        port = str(inventory.var(front, port_var, 80))
         suffix = "" if port == "80" else f":{port}"
-        return f"http://{_url_host(host_address(inventory, graylog[0]))}{suffix}/"
+        return f"http://{_url_host(host_address(inventory, front))}{suffix}/"
     return normalise_url(str(value))
 
 
@@ -182,7 +178,7 @@ def parse_heap_size(value: Any, name: str, host: str) -> int:
 
 
 def _host_plan(inventory: Inventory, host: str, groups: dict[str, list[str]]) -> HostPlan:
-    components = tuple(name for name in ROLE_GROUPS if host in groups[name])
+    components = tuple(name for name in topology.KNOWN_GROUPS if host in groups[name])
     heaps: dict[str, int | None] = {}
     unresolved: list[str] = []
     for component, var in HEAP_VARS.items():
