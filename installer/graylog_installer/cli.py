@@ -83,7 +83,14 @@ def _add_init(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) 
         action="append",
         default=[],
         metavar="HOST",
-        help="MongoDB host (default: the Graylog hosts)",
+        help="MongoDB host (default: the Graylog hosts); 3 or more form a replica set",
+    )
+    p.add_argument(
+        "--loadbalancer",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="HAProxy host, the single entry in front of several Graylog hosts (optional)",
     )
     p.add_argument("--external-url", metavar="URL", help="URL users open, e.g. http://logs/")
     p.add_argument("--admin-user", default="admin", metavar="NAME")
@@ -147,11 +154,14 @@ def _init_groups(args: argparse.Namespace) -> dict[str, list[HostSpec]]:
     graylog = [parse_host(h) for h in graylog_hosts]
     # Elasticsearch and MongoDB default to the Graylog hosts (by name, address set once).
     default = [HostSpec(h.name) for h in graylog]
-    return {
+    groups = {
         "graylog": graylog,
         "elasticsearch": [parse_host(h) for h in args.elasticsearch] or default,
         "mongodb": [parse_host(h) for h in args.mongodb] or default,
     }
+    if args.loadbalancer:
+        groups["loadbalancer"] = [parse_host(h) for h in args.loadbalancer]
+    return groups
 
 
 def _prompt_hosts() -> list[str]:

@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from ansible.parsing.vault import VaultSecret
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
-HOSTS_HEADER = "# Written by graylog-installer init. Groups: graylog, elasticsearch, mongodb.\n"
+HOSTS_HEADER = (
+    "# Written by graylog-installer init. Groups: graylog, elasticsearch, mongodb,\n"
+    "# and loadbalancer (optional: HAProxy, the single entry in front of the Graylog hosts).\n"
+)
 VARS_HEADER = "# Settings for every host; see the roles' defaults/main.yml for the rest.\n"
 
 

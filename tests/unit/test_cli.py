@@ -19,6 +19,8 @@ import yaml
 from conftest import SINGLE_NODE, local_inventory, write_inventory
 
 from graylog_installer import cli, commands, secrets_store
+from graylog_installer.inventory import load_inventory
+from graylog_installer.validation import validate
 
 STAND_IN_SITE = """
 - name: Stand-in site
@@ -56,13 +58,12 @@ def assert_one_line_error(err: str, fragment: str) -> None:
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A stand-in repository: playbooks/site.yml plus the real ansible.cfg."""
+    """A stand-in repository: playbooks/site.yml, the real wiring and the real ansible.cfg."""
     root = tmp_path / "home"
-    (root / "playbooks").mkdir(parents=True)
+    real = Path(__file__).resolve().parents[2]
+    shutil.copytree(real / "playbooks" / "group_vars", root / "playbooks" / "group_vars")
     (root / "playbooks" / "site.yml").write_text(textwrap.dedent(STAND_IN_SITE))
-    real_cfg = Path(__file__).resolve().parents[2] / "ansible.cfg"
-    if real_cfg.is_file():
-        shutil.copy(real_cfg, root / "ansible.cfg")
+    shutil.copy(real / "ansible.cfg", root / "ansible.cfg")
     monkeypatch.setenv("GRAYLOG_INSTALLER_HOME", str(root))
     return root
 
@@ -184,6 +185,47 @@ def test_init_writes_inventory_and_secrets(capsys: pytest.CaptureFixture[str], t
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
     value = secrets_store.load(secrets_file)
     assert value.admin_password not in out  # shown at the end of the first install, not here
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        # Several all-in-one hosts behind one entry: replica set, quorum, balanced.
+        (
+            ["--graylog", "n1=10.0.0.1", "--graylog", "n2=10.0.0.2", "--graylog", "n3=10.0.0.3"]
+            + ["--loadbalancer", "lb=10.0.0.9"],
+            {
+                "graylog": ["n1", "n2", "n3"],
+                "elasticsearch": ["n1", "n2", "n3"],
+                "mongodb": ["n1", "n2", "n3"],
+                "loadbalancer": ["lb"],
+            },
+        ),
+        # The documented architecture: Elasticsearch on its own hosts.
+        (
+            ["--graylog", "g1", "--graylog", "g2", "--graylog", "g3"]
+            + ["--elasticsearch", "e1", "--elasticsearch", "e2", "--elasticsearch", "e3"],
+            {
+                "graylog": ["g1", "g2", "g3"],
+                "elasticsearch": ["e1", "e2", "e3"],
+                "mongodb": ["g1", "g2", "g3"],
+            },
+        ),
+    ],
+)
+def test_init_writes_each_cluster_topology(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], expected: dict
+) -> None:
+    target = tmp_path / "cluster"
+    code, _, err = run(capsys, "init", str(target), *argv)
+    assert code == 0, err
+    hosts = yaml.safe_load((target / "hosts.yml").read_text())["all"]["children"]
+    assert {group: list(body["hosts"]) for group, body in hosts.items()} == expected
+    topo = validate(load_inventory(target))
+    assert topo.plan["mongodb"]["replica_set"] == "rs01"
+    assert topo.plan["elasticsearch"]["minimum_master_nodes"] == 2
+    entry = "http://10.0.0.9/" if "loadbalancer" in expected else "http://g1/"
+    assert topo.external_url == entry
 
 
 def test_init_refuses_to_overwrite(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
