@@ -154,7 +154,7 @@ def install(request: InstallRequest, out: TextIO) -> int:
         marker.last_task_count,
     )
     report("")
-    report(progress.summary_table(final))
+    progress.print_summary(final, out, censor=GLOBAL.text)
     if not outcome.ok:
         log = str(outcome.log_path)
         raise InstallerError(progress.failure_sentence(final, "site.yml", log, outcome.rc))

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
+
+import pytest
+from rich.console import Console, RenderableType
 
 from graylog_installer import progress
 from graylog_installer.progress import LiveDisplay, initial_state, module_message, reduce
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def ev(kind: str, stdout: str = "", **data: Any) -> dict[str, Any]:
@@ -81,10 +87,12 @@ def test_unreachable_is_recorded_with_reason() -> None:
     assert state.failures[0].unreachable and "refused" in state.failures[0].message
 
 
-def test_unknown_hosts_are_added_and_other_events_ignored() -> None:
+def test_unknown_hosts_are_added_and_starts_count_nothing() -> None:
     state = fold([task("a"), result("runner_on_ok", "new"), ev("runner_on_start", host="h1")])
     assert state.hosts == ("h1", "h2", "new")
     assert state.counts["h1"] == progress.HostCounts()
+    state = reduce(state, ev("runner_on_start", host="late", task="a"))
+    assert state.hosts[-1] == "late" and state.counts["late"] == progress.HostCounts()
 
 
 def test_reduce_does_not_mutate_its_input() -> None:
@@ -203,23 +211,130 @@ def test_status_line_without_total_and_with_failures() -> None:
     assert "1 failed" in progress.status_line(state, 0)
 
 
-def test_summary_table_rows() -> None:
+def test_status_line_after_the_recap_says_finished() -> None:
+    state = fold([task("a"), ev("playbook_on_stats", ok={"h1": 1, "h2": 1})], total=1)
+    assert progress.status_line(state, 61) == "[01:01] tasks 1/1 | 2 hosts | finished"
+
+
+# ---- one row per host ----------------------------------------------------------------------
+
+
+def role_task(name: str, role: str = "mongodb") -> dict[str, Any]:
+    """A task start as ansible-runner sends it: "name" has the role prefix, "task" has not."""
+    return ev("playbook_on_task_start", name=f"{role} : {name}", task=name, role=role)
+
+
+def on(kind: str, host: str, name: str, role: str = "mongodb", **res: Any) -> dict[str, Any]:
+    """A per-host event (runner_on_start, runner_on_ok...) as ansible-runner sends it."""
+    return ev(kind, host=host, task=name, role=role, play="MongoDB", res=res)
+
+
+def render(renderable: RenderableType, width: int = 100) -> str:
+    console = Console(file=io.StringIO(), width=width, record=True)
+    console.print(renderable)
+    return console.export_text()
+
+
+def row(text: str, host: str) -> list[str]:
+    return next(line.split() for line in text.splitlines() if line.split()[:1] == [host])
+
+
+def test_each_host_tracks_its_current_task() -> None:
+    state = fold([play("MongoDB"), role_task("install"), on("runner_on_start", "h1", "install")])
+    assert state.task == "mongodb : install"
+    assert state.host_tasks == {"h1": "mongodb : install"} and state.running == {"h1"}
+    assert [progress.host_status(state, h) for h in ("h1", "h2")] == ["running", "waiting"]
+    state = reduce(state, on("runner_on_ok", "h1", "install"))
+    assert state.running == frozenset() and state.host_tasks["h1"] == "mongodb : install"
+    assert progress.host_status(state, "h1") == "waiting"
+
+
+def test_host_status_after_failures_and_the_recap() -> None:
     state = fold(
         [
-            ev(
-                "playbook_on_stats",
-                ok={"h1": 12, "h2": 3},
-                changed={"h1": 4},
-                failures={"h2": 1},
-                dark={},
-                skipped={},
-            )
-        ]
+            task("a"),
+            on("runner_on_start", "h1", "a"),
+            on("runner_on_failed", "h1", "a", msg="x"),
+            on("runner_on_start", "h2", "a"),
+            on("runner_on_unreachable", "h3", "a", msg="y"),
+        ],
+        hosts=["h1", "h2", "h3"],
     )
-    lines = progress.summary_table(state).splitlines()
-    assert lines[0].split() == ["HOST", "OK", "CHANGED", "FAILED", "UNREACHABLE", "SKIPPED"]
-    assert lines[1].split() == ["h1", "12", "4", "0", "0", "0"]
-    assert lines[2].split() == ["h2", "3", "0", "1", "0", "0"]
+    assert [progress.host_status(state, h) for h in state.hosts] == ["failed", "running", "failed"]
+    recap = ev("playbook_on_stats", ok={"h1": 1, "h2": 2}, failures={"h1": 1}, dark={"h3": 1})
+    state = reduce(state, recap)
+    assert [progress.host_status(state, h) for h in state.hosts] == ["failed", "done", "failed"]
+    assert state.running == frozenset()
+
+
+def mongodb_run() -> progress.ProgressState:
+    """h1 is installing, h2 failed the task before, h3 has not started."""
+    return fold(
+        [
+            play("MongoDB"),
+            role_task("install"),
+            on("runner_on_start", "h1", "install"),
+            on("runner_on_start", "h2", "install"),
+            on("runner_on_ok", "h1", "install", changed=True),
+            on("runner_on_ok", "h2", "install"),
+            role_task("configure"),
+            on("runner_on_start", "h1", "configure"),
+            on("runner_on_start", "h2", "configure"),
+            on("runner_on_failed", "h2", "configure", msg="mongod.conf: bad key"),
+        ],
+        hosts=["h1", "h2", "h3"],
+        total=40,
+    )
+
+
+def test_host_table_has_a_row_per_host_with_state_counts_and_task() -> None:
+    text = render(progress.host_table(mongodb_run()))
+    assert text.splitlines()[0].split() == [
+        "HOST", "STATE", "OK", "CHANGED", "FAILED", "UNREACH", "TASK"
+    ]  # fmt: skip
+    assert row(text, "h1") == ["h1", "running", "1", "1", "0", "0", "mongodb", ":", "configure"]
+    assert row(text, "h2") == ["h2", "failed", "1", "0", "1", "0", "mongodb", ":", "configure"]
+    assert row(text, "h3") == ["h3", "waiting", "0", "0", "0", "0"]
+
+
+def test_progress_view_puts_the_overall_line_above_the_table() -> None:
+    lines = render(progress.progress_view(mongodb_run(), 75)).splitlines()
+    assert (
+        lines[0].rstrip()
+        == "[01:15] tasks 2/40 | 1/3 hosts, 1 failed | MongoDB > mongodb : configure"
+    )
+    assert lines[1].split()[0] == "HOST"
+
+
+def test_a_short_screen_keeps_failed_and_running_hosts() -> None:
+    state = fold(
+        [task("a"), on("runner_on_start", "h5", "a"), on("runner_on_failed", "h4", "a", msg="x")],
+        hosts=[f"h{i}" for i in range(1, 7)],
+    )
+    text = render(progress.host_table(state, max_rows=3))
+    assert [line.split()[0] for line in text.splitlines() if line.startswith("h")] == ["h4", "h5"]
+    assert "(+4 more hosts)" in text
+    assert len(render(progress.host_table(state)).splitlines()) == 2 + 6
+
+
+def test_names_are_shown_literally_never_read_as_markup() -> None:
+    state = fold([task("x"), on("runner_on_start", "h1", "[bold]x[/bogus] :smile:", role=None)])
+    assert row(render(progress.host_table(state)), "h1")[-2:] == ["[bold]x[/bogus]", ":smile:"]
+
+
+def test_a_long_task_is_cut_on_one_line_not_wrapped() -> None:
+    state = fold([task("x"), on("runner_on_start", "h1", "word " * 40, role=None)])
+    lines = render(progress.host_table(state), width=80).splitlines()
+    assert len(lines) == 4 and lines[2].rstrip().endswith("…")
+    assert row("\n".join(lines), "h1")[:2] == ["h1", "running"]
+
+
+# ---- the displays --------------------------------------------------------------------------
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
 
 
 def test_plain_display_prints_one_line_per_task_and_failures() -> None:
@@ -237,26 +352,133 @@ def test_plain_display_prints_one_line_per_task_and_failures() -> None:
     ]
 
 
-def test_tty_display_keeps_failures_above_the_status_line() -> None:
-    out = io.StringIO()
-    display = LiveDisplay(initial_state(["h1"]), out, tty=True, clock=lambda: 0.0)
-    with display:
-        display.handle(task("mongodb : start"))
-        display.handle(result("runner_on_failed", "h1", msg="mongod exited"))
-    assert "[00:00]   FAILED h1: mongod exited\n" in out.getvalue()
+def test_a_pipe_or_a_dumb_terminal_gets_plain_lines_without_escape_codes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert progress.is_terminal(FakeTerminal()) and not progress.is_terminal(io.StringIO())
+    monkeypatch.setenv("TERM", "dumb")
+    for out in (io.StringIO(), FakeTerminal()):
+        display = LiveDisplay(initial_state(["h1", "h2"]), out, clock=lambda: 0.0)
+        with display:
+            for event in (play("Nginx"), task("nginx : install"), result("runner_on_ok", "h1")):
+                display.handle(event)
+            display.handle(result("runner_on_unreachable", "h2", msg="ssh: refused"))
+        assert "\x1b" not in out.getvalue()
+        assert out.getvalue().splitlines()[-1] == "[00:00]   UNREACHABLE h2: ssh: refused"
 
 
-def test_tty_display_redraws_one_censored_line() -> None:
-    out = io.StringIO()
-    display = LiveDisplay(
-        initial_state(["h1"]),
-        out,
-        tty=True,
-        clock=lambda: 0.0,
-        censor=lambda s: s.replace("SECRET", "****"),
-    )
+def test_terminal_display_is_a_live_table_whose_final_frame_stays(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: dict[str, Any] = {}
+
+    class SpyLive(progress.Live):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            seen.update(kwargs)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(progress, "Live", SpyLive)
+    out = FakeTerminal()
+    display = LiveDisplay(initial_state(["h1", "h2"], 1), out, clock=lambda: 0.0, width=100)
     with display:
-        display.handle(task("debug SECRET"))
+        display.handle(play("MongoDB"))
+        display.handle(role_task("install"))
+        for host in ("h1", "h2"):
+            display.handle(on("runner_on_start", host, "install"))
+        display.handle(on("runner_on_ok", "h1", "install"))
+        display.handle(on("runner_on_failed", "h2", "install", msg="no such package"))
+        display.handle(ev("playbook_on_stats", ok={"h1": 1}, failures={"h2": 1}))
+    assert 0 < seen["refresh_per_second"] <= 4 and not seen["transient"]
     text = out.getvalue()
-    assert "\r\x1b[K[00:00] tasks 1 | 0/1 hosts | debug ****" in text
-    assert "SECRET" not in text and "\n" not in text
+    # rich erases the previous frame (ESC[2K per line) before drawing the next one.
+    final = ANSI.sub("", text.rsplit("\x1b[2K", 1)[-1])
+    assert final.splitlines()[0].rstrip() == "[00:00] tasks 1/1 | 2 hosts, 1 failed | finished"
+    assert row(final, "h1") == ["h1", "done", "1", "0", "0", "0", "mongodb", ":", "install"]
+    assert row(final, "h2") == ["h2", "failed", "0", "0", "1", "0", "mongodb", ":", "install"]
+    # The failure is printed once, above a table that already shows it, and the cursor is
+    # given back at the end.
+    assert ANSI.sub("", text).count("[00:00]   FAILED h2: no such package\n") == 1
+    below = text.split("no such package", 1)[1].split("\x1b[2K", 1)[0]
+    assert row(ANSI.sub("", below), "h2")[:2] == ["h2", "failed"]
+    assert text.endswith("\n\x1b[?25h")
+
+
+def test_a_short_terminal_shows_failed_hosts_first_then_every_host_at_the_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LINES", "8")  # room for 4 host rows
+    hosts = [f"h{i}" for i in range(1, 9)]
+    out = FakeTerminal()
+    display = LiveDisplay(initial_state(hosts), out, tty=True, clock=lambda: 0.0, width=100)
+
+    def shown_hosts() -> list[str]:
+        frame = ANSI.sub("", out.getvalue().rsplit("\x1b[2K", 1)[-1])
+        return [line.split()[0] for line in frame.splitlines() if line.startswith("h")]
+
+    with display:
+        display.handle(task("a"))
+        display.handle(on("runner_on_failed", "h8", "a", msg="x"))
+        assert shown_hosts() == ["h1", "h2", "h8"] and "(+5 more hosts)" in out.getvalue()
+    assert shown_hosts() == hosts
+
+
+@pytest.mark.parametrize("tty", [True, False], ids=["terminal", "plain"])
+def test_a_secret_in_a_task_name_never_reaches_the_screen(tty: bool) -> None:
+    def censor(text: str) -> str:
+        return text.replace("S3cr3t", "****")
+
+    out = io.StringIO()
+    display = LiveDisplay(initial_state(["h1"]), out, tty=tty, clock=lambda: 0.0, censor=censor)
+    with display:
+        display.handle(play("Graylog S3cr3t"))
+        display.handle(task("debug S3cr3t"))
+        display.handle(on("runner_on_start", "h1", "debug S3cr3t", role=None))
+        display.handle(on("runner_on_failed", "h1", "debug S3cr3t", role=None, msg="S3cr3t"))
+    text = out.getvalue()
+    assert "S3cr3t" not in text
+    assert "debug ****" in ANSI.sub("", text) and "FAILED h1: ****" in ANSI.sub("", text)
+    # The same holds for the pure renderers, host names included.
+    state = fold([task("debug S3cr3t"), on("runner_on_start", "S3cr3t-host", "S3cr3t")])
+    for renderable in (
+        progress.progress_view(state, 0, censor),
+        progress.summary_table(state, censor),
+    ):
+        shown = render(renderable)
+        assert "S3cr3t" not in shown and "****" in shown
+
+
+# ---- the summary ---------------------------------------------------------------------------
+
+
+def recap() -> progress.ProgressState:
+    return fold(
+        [
+            ev(
+                "playbook_on_stats",
+                ok={"h1": 12, "h2": 3},
+                changed={"h1": 4},
+                failures={"h2": 1},
+                dark={},
+                skipped={"h1": 2},
+            )
+        ]
+    )
+
+
+def test_summary_is_a_plain_table_in_a_log() -> None:
+    out = io.StringIO()
+    progress.print_summary(recap(), out)
+    text = out.getvalue()
+    assert "\x1b" not in text
+    lines = [line.split() for line in text.splitlines()]
+    assert lines[0] == ["HOST", "OK", "CHANGED", "FAILED", "UNREACHABLE", "SKIPPED"]
+    assert lines[2:] == [["h1", "12", "4", "0", "0", "2"], ["h2", "3", "0", "1", "0", "0"]]
+
+
+def test_summary_has_colours_on_a_terminal_and_the_same_cells() -> None:
+    out = io.StringIO()
+    progress.print_summary(recap(), out, censor=str.upper, tty=True, width=100)
+    text = out.getvalue()
+    assert "\x1b[" in text
+    assert row(ANSI.sub("", text), "H2") == ["H2", "3", "0", "1", "0", "0"]
