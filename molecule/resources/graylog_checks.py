@@ -28,6 +28,41 @@ def http_get(url: str, auth: tuple[str, str] | None = None) -> tuple[int, str, d
     return _request(urllib.request.Request(url), auth)
 
 
+def http_put(url: str, auth: tuple[str, str]) -> int:
+    request = urllib.request.Request(url, method="PUT", headers={"X-Requested-By": "molecule"})
+    return _request(request, auth)[0]
+
+
+def post_gelf(base_url: str, message: dict) -> int:
+    post = urllib.request.Request(
+        f"{base_url}/gelf",
+        data=json.dumps({"version": "1.1", "host": "molecule-test", **message}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    return _request(post, None)[0]
+
+
+def search_total(base_url: str, auth: tuple[str, str], query: str) -> int | None:
+    """Messages of the last hour matching a query, or None when the search failed."""
+    params = urllib.parse.urlencode({"query": query, "range": 3600, "limit": 1})
+    try:
+        status, body, _ = http_get(f"{base_url}/api/search/universal/relative?{params}", auth)
+    except OSError:
+        return None
+    return json.loads(body).get("total_results") if status == 200 else None
+
+
+def wait_for_total(base_url: str, auth: tuple[str, str], query: str, expected: int) -> int | None:
+    """Poll the search until it finds ``expected`` messages; the last count seen."""
+    deadline = time.monotonic() + SEARCH_DEADLINE
+    total = search_total(base_url, auth, query)
+    while total != expected and time.monotonic() < deadline:
+        time.sleep(3)
+        total = search_total(base_url, auth, query)
+    return total
+
+
 def _request(
     request: urllib.request.Request, auth: tuple[str, str] | None
 ) -> tuple[int, str, dict[str, str]]:
@@ -59,21 +94,6 @@ def server_conf_settings(host) -> dict[str, str]:
 def send_gelf_and_search(base_url: str, auth: tuple[str, str]) -> bool:
     """POST one GELF message to nginx's /gelf and poll the search API until it is found."""
     token = f"molecule-{uuid.uuid4().hex}"
-    message = {"version": "1.1", "host": "molecule-test", "short_message": token}
-    post = urllib.request.Request(
-        f"{base_url}/gelf",
-        data=json.dumps(message).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    status, _, _ = _request(post, None)
-    if status not in (200, 202):
+    if post_gelf(base_url, {"short_message": token}) not in (200, 202):
         return False
-    query = urllib.parse.urlencode({"query": token, "range": 300, "limit": 5})
-    deadline = time.monotonic() + SEARCH_DEADLINE
-    while time.monotonic() < deadline:
-        status, body, _ = http_get(f"{base_url}/api/search/universal/relative?{query}", auth)
-        if status == 200 and json.loads(body).get("total_results", 0) >= 1:
-            return True
-        time.sleep(3)
-    return False
+    return wait_for_total(base_url, auth, token, 1) == 1
