@@ -1,8 +1,9 @@
-"""Wall time of a fresh converge and of a no-op re-run of playbooks/site.yml.
+"""Wall time of a fresh converge, a no-op re-run and a 1 -> 3 scale-out of playbooks/site.yml.
 
-Each run converges a new Ubuntu 16.04 container from the test-bed image twice; the second
-run is the baseline-relative figure operators care about (how cheap a re-run is). Prints
-every run, then the medians and the ratio of the medians.
+Each run converges a new Ubuntu 16.04 container from the test-bed image twice (the second
+run is how cheap a re-run is), then adds two new containers to the inventory, every host
+all-in-one, and converges again (how long growing a node into a cluster takes). Prints
+every run, then the medians and the ratios of the medians to the fresh converge.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ REPO = Path(__file__).resolve().parents[1]
 RECAP_CHANGED = re.compile(r"changed=(\d+)")
 
 
-def write_inventory(directory: Path, host: str, mirror_line: str, mirror_key: str) -> Path:
+def write_inventory(
+    directory: Path, hosts_in_stack: list[str], mirror_line: str, mirror_key: str
+) -> Path:
     hosts = {
         "all": {
             "vars": {
@@ -39,7 +42,8 @@ def write_inventory(directory: Path, host: str, mirror_line: str, mirror_key: st
                 "graylog_heap_size": "768m",
             },
             "children": {
-                group: {"hosts": {host: None}} for group in ("graylog", "elasticsearch", "mongodb")
+                group: {"hosts": dict.fromkeys(hosts_in_stack)}
+                for group in ("graylog", "elasticsearch", "mongodb")
             },
         }
     }
@@ -71,24 +75,25 @@ def timed_converge(inventory: Path, secrets_file: Path) -> tuple[float, int]:
     return elapsed, changed
 
 
-def one_run(index: int, testbed) -> tuple[float, float]:
-    host = f"graylog-installer-bench-{index}"
-    subprocess.run(["docker", "rm", "-f", host], capture_output=True, check=False)
-    container.ensure_host(host, testbed.image, testbed.mirror.directory)
+def one_run(index: int, testbed) -> tuple[float, float, float]:
+    hosts = [f"graylog-installer-bench-{index}-{n}" for n in (1, 2, 3)]
+    for host in hosts:
+        subprocess.run(["docker", "rm", "-f", host], capture_output=True, check=False)
+        container.ensure_host(host, testbed.image, testbed.mirror.directory)
     try:
         with tempfile.TemporaryDirectory() as scratch:
             directory = Path(scratch)
-            inventory = write_inventory(
-                directory, host, testbed.mirror.apt_line, testbed.mirror.public_key
-            )
+            mirror = (testbed.mirror.apt_line, testbed.mirror.public_key)
             secrets_file = write_secrets(directory)
-            fresh, _ = timed_converge(inventory, secrets_file)
-            rerun, changed = timed_converge(inventory, secrets_file)
+            single = write_inventory(directory, hosts[:1], *mirror)
+            fresh, _ = timed_converge(single, secrets_file)
+            rerun, changed = timed_converge(single, secrets_file)
             if changed:
                 sys.exit(f"benchmark: the re-run changed {changed} tasks; it must change none")
-            return fresh, rerun
+            scale_out, _ = timed_converge(write_inventory(directory, hosts, *mirror), secrets_file)
+            return fresh, rerun, scale_out
     finally:
-        run(["docker", "rm", "-f", host])
+        run(["docker", "rm", "-f", *hosts])
 
 
 def main() -> None:
@@ -96,17 +101,26 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs to take the median of")
     runs = parser.parse_args().runs
     testbed = build_testbed(lambda line: print(f"# {line}", file=sys.stderr))
-    print(f"{'run':>3}  {'fresh converge':>15}  {'no-op re-run':>13}  {'re-run/fresh':>12}")
+    print(
+        f"{'run':>3}  {'fresh converge':>15}  {'no-op re-run':>13}  {'re-run/fresh':>12}"
+        f"  {'scale-out 1->3':>15}  {'scale-out/fresh':>15}"
+    )
     results = []
     for index in range(1, runs + 1):
-        fresh, rerun = one_run(index, testbed)
-        results.append((fresh, rerun))
-        print(f"{index:>3}  {fresh:>14.1f}s  {rerun:>12.1f}s  {rerun / fresh:>12.2f}", flush=True)
-    fresh_median = statistics.median(fresh for fresh, _ in results)
-    rerun_median = statistics.median(rerun for _, rerun in results)
+        fresh, rerun, scale_out = one_run(index, testbed)
+        results.append((fresh, rerun, scale_out))
+        print(
+            f"{index:>3}  {fresh:>14.1f}s  {rerun:>12.1f}s  {rerun / fresh:>12.2f}"
+            f"  {scale_out:>14.1f}s  {scale_out / fresh:>15.2f}",
+            flush=True,
+        )
+    fresh_median, rerun_median, scale_median = (
+        statistics.median(column) for column in zip(*results, strict=True)
+    )
     print(
         f"median of {runs}: fresh converge {fresh_median:.1f}s, no-op re-run {rerun_median:.1f}s,"
-        f" re-run/fresh {rerun_median / fresh_median:.2f}"
+        f" re-run/fresh {rerun_median / fresh_median:.2f}, scale-out 1->3 {scale_median:.1f}s,"
+        f" scale-out/fresh {scale_median / fresh_median:.2f}"
     )
 
 
