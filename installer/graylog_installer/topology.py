@@ -90,6 +90,15 @@ def as_flag(value: Any, name: str, host: str) -> bool:
         raise TopologyError(f"{name} on {host} must be true or false, not {value!r}") from None
 
 
+def as_count(value: Any, name: str) -> int | None:
+    """A whole number from the inventory; None when it is not set."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not str(value).strip().isdigit():
+        raise TopologyError(f"{name} must be a whole number, not {value!r}")
+    return int(value)
+
+
 def choose_master(
     graylog: Sequence[str], flagged: Sequence[str], running: Sequence[str]
 ) -> tuple[str, str]:

@@ -67,7 +67,10 @@ def validate(inventory: Inventory) -> Topology:
                 for h in inventory.hosts()
                 if topology.as_flag(inventory.var(h, "graylog_master", False), "graylog_master", h)
             ],
-            index_replicas=_index_replicas(inventory),
+            index_replicas=topology.as_count(
+                _first(inventory, "elasticsearch", "graylog_index_replicas"),
+                "graylog_index_replicas",
+            ),
             replica_set_name=str(_first(inventory, "mongodb", "mongodb_replica_set_name") or ""),
         )
     )
@@ -100,15 +103,6 @@ def _refuse_wired_variables(inventory: Inventory) -> None:
 def _first(inventory: Inventory, group: str, name: str) -> Any:
     members = inventory.groups.get(group) or []
     return inventory.var(members[0], name) if members else None
-
-
-def _index_replicas(inventory: Inventory) -> int | None:
-    value = _first(inventory, "elasticsearch", "graylog_index_replicas")
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not str(value).strip().isdigit():
-        raise UsageError(f"graylog_index_replicas must be a whole number, not {value!r}")
-    return int(value)
 
 
 def _cluster_address(inventory: Inventory, host: str) -> str:

@@ -51,13 +51,13 @@ def stack_plan(groups: dict[str, list[str]], hostvars: Any, running_masters: lis
                     )
                 ],
                 running_masters=list(running_masters),
-                index_replicas=None if replicas in (None, "") else int(replicas),
+                index_replicas=topology.as_count(replicas, "graylog_index_replicas"),
                 replica_set_name=str(
                     _first_value(hostvars, members["mongodb"], "mongodb_replica_set_name") or ""
                 ),
             )
         )
-    except (topology.TopologyError, ValueError) as error:
+    except topology.TopologyError as error:
         raise AnsibleFilterError(str(error)) from None
 
 

@@ -10,7 +10,7 @@ from conftest import write_inventory
 
 from graylog_installer.errors import UsageError
 from graylog_installer.inventory import load_inventory
-from graylog_installer.topology import StackInput, TopologyError, plan
+from graylog_installer.topology import StackInput, TopologyError, as_count, plan
 from graylog_installer.validation import validate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,6 +98,14 @@ def test_more_replicas_than_nodes_can_hold_are_refused() -> None:
     with pytest.raises(TopologyError, match="at most 2 replica"):
         all_in_one(THREE, index_replicas=3)
     assert all_in_one(THREE, index_replicas=2)["elasticsearch"]["index_replicas"] == 2
+
+
+@pytest.mark.parametrize("value", ["two", "-1", True, "1.5"])
+def test_a_replica_count_that_is_not_a_whole_number_is_refused(value) -> None:
+    with pytest.raises(TopologyError, match="graylog_index_replicas must be a whole number"):
+        as_count(value, "graylog_index_replicas")
+    assert as_count(" 2 ", "graylog_index_replicas") == 2
+    assert as_count("", "graylog_index_replicas") is None
 
 
 def test_the_entry_balances_over_every_graylog_node_by_address() -> None:
