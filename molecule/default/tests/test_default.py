@@ -8,30 +8,67 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
+import socket
+import time
+import uuid
+from collections import Counter
 
 import pytest
-import yaml
 from graylog_checks import (
     elasticsearch_health,
     http_get,
+    load_test_secrets,
     nginx_url,
     send_gelf_and_search,
     server_conf_settings,
+    wait_for_total,
 )
 
 SERVICES = ("mongodb", "elasticsearch", "graylog-server", "nginx")
 
+# The role's inputs (type, title) and the port each must listen on.
+OUR_INPUTS = {
+    ("org.graylog2.inputs.syslog.udp.SyslogUDPInput", "Syslog UDP"): 514,
+    ("org.graylog2.inputs.syslog.tcp.SyslogTCPInput", "Syslog TCP"): 514,
+    ("org.graylog2.inputs.gelf.udp.GELFUDPInput", "GELF UDP"): 12201,
+    ("org.graylog2.inputs.gelf.tcp.GELFTCPInput", "GELF TCP"): 12201,
+    ("org.graylog2.inputs.gelf.http.GELFHttpInput", "GELF HTTP"): 12202,
+}
+
+# molecule.yml's group_vars (time P1D, close after 30): not the role's defaults.
+STRATEGIES = "org.graylog2.indexer."
+EXPECTED_INDEX_POLICIES = {
+    "rotation": (
+        STRATEGIES + "rotation.strategies.TimeBasedRotationStrategy",
+        {"rotation_period": "P1D"},
+    ),
+    "retention": (
+        STRATEGIES + "retention.strategies.ClosingRetentionStrategy",
+        {"max_number_of_indices": 30},
+    ),
+}
+
 
 @pytest.fixture(scope="module")
 def secrets() -> dict[str, str]:
-    with open(os.environ["GRAYLOG_TEST_SECRETS_FILE"]) as handle:
-        return yaml.safe_load(handle)
+    return load_test_secrets()
 
 
 @pytest.fixture(scope="module")
 def base_url(host) -> str:
     return nginx_url(host)
+
+
+@pytest.fixture(scope="module")
+def auth(secrets) -> tuple[str, str]:
+    return ("admin", secrets["graylog_admin_password"])
+
+
+@pytest.fixture(scope="module")
+def inputs(base_url, auth) -> list[dict]:
+    status, body, _ = http_get(f"{base_url}/api/system/inputs", auth=auth)
+    assert status == 200
+    return json.loads(body)["inputs"]
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -156,3 +193,66 @@ def test_server_conf_holds_the_generated_secrets(host, secrets):
 def test_a_log_message_sent_through_nginx_can_be_found(base_url, secrets):
     found = send_gelf_and_search(base_url, ("admin", secrets["graylog_admin_password"]))
     assert found, "the GELF message posted to /gelf was not found by a search within 120 s"
+
+
+@pytest.mark.parametrize("protocol", ["udp", "tcp"])
+def test_syslog_port_514_is_held_by_graylogs_java_without_root(host, protocol):
+    # ss cannot name another user's process here (no ptrace in the container), but it
+    # names the socket's owner: user graylog, whose only process is the service's java.
+    lines = host.check_output(f"ss -ln{protocol[0]}e 'sport = :514'").splitlines()[1:]
+    assert len(lines) == 1, lines
+    assert "*:514 " in lines[0] or "0.0.0.0:514 " in lines[0]
+    assert f"uid:{host.user('graylog').uid} " in lines[0]
+    assert host.check_output("ps -o comm= -u graylog").split() == ["java"]
+    pid = host.check_output("systemctl show -p MainPID graylog-server").split("=")[1]
+    assert host.check_output(f"ps -o user= -o comm= -p {pid}").split() == ["graylog", "java"]
+
+
+def _send_syslog(address: str, protocol: str, source: str) -> None:
+    now = time.gmtime()
+    stamp = f"{time.strftime('%b', now)} {now.tm_mday:>2} {time.strftime('%H:%M:%S', now)}"
+    line = f"<14>{stamp} {source} probe: a syslog line over {protocol}\n".encode()
+    if protocol == "udp":
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            sender.sendto(line, (address, 514))
+    else:
+        with socket.create_connection((address, 514), timeout=10) as sender:
+            sender.sendall(line)
+
+
+@pytest.mark.parametrize("protocol", ["udp", "tcp"])
+def test_a_syslog_line_sent_to_port_514_can_be_found(host, base_url, auth, protocol):
+    source = f"syslog{protocol}{uuid.uuid4().hex[:12]}"
+    _send_syslog(host.interface("eth0").addresses[0], protocol, source)
+    assert wait_for_total(base_url, auth, f"source:{source}", 1) == 1
+
+
+@pytest.mark.parametrize("resource", sorted(EXPECTED_INDEX_POLICIES))
+def test_index_rotation_and_retention_are_the_configured_ones(base_url, auth, resource):
+    # side_effect.yml switched rotation to size by hand; the re-run must have undone it.
+    status, body, _ = http_get(f"{base_url}/api/system/indices/{resource}/config", auth=auth)
+    assert status == 200
+    policy = json.loads(body)
+    strategy, settings = EXPECTED_INDEX_POLICIES[resource]
+    assert policy["strategy"] == strategy
+    assert policy["config"]["type"] == strategy + "Config"
+    assert {key: policy["config"].get(key) for key in settings} == settings
+
+
+def test_each_of_our_inputs_exists_once_on_its_port(host, inputs):
+    # side_effect.yml moved GELF UDP to 12299 by hand; the re-run must have moved it back.
+    counts = Counter((i["type"], i["title"]) for i in inputs)
+    assert {key: counts[key] for key in OUR_INPUTS} == dict.fromkeys(OUR_INPUTS, 1)
+    ports = {(i["type"], i["title"]): int(i["attributes"]["port"]) for i in inputs}
+    assert {key: ports[key] for key in OUR_INPUTS} == OUR_INPUTS
+    assert host.socket("udp://0.0.0.0:12201").is_listening
+    assert not host.socket("udp://0.0.0.0:12299").is_listening
+
+
+def test_the_operators_own_input_is_left_alone(host, inputs):
+    # Made by side_effect.yml before the installer's re-run.
+    own = [i for i in inputs if i["title"] == "operator's own"]
+    assert [(i["type"], i["attributes"]) for i in own] == [
+        ("org.graylog2.inputs.raw.tcp.RawTCPInput", {"bind_address": "0.0.0.0", "port": 5555})
+    ]
+    assert host.socket("tcp://0.0.0.0:5555").is_listening
