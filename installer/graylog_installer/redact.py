@@ -34,5 +34,15 @@ class Redactor:
         return self.text(json.dumps(obj, default=str, sort_keys=True))
 
 
+class Hidden(str):
+    """A secret that works as a str but whose repr never shows it, so that a traceback or a
+    failed assertion that names it (pytest prints both with repr) prints the mask instead."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(MASK)
+
+
 # Shared by the command line's error printer: commands register secrets once loaded.
 GLOBAL = Redactor()

@@ -8,14 +8,25 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 
+import yaml
+
+from graylog_installer.redact import Hidden
+
 REQUEST_TIMEOUT = 15
 SEARCH_DEADLINE = 120
+
+
+def load_test_secrets() -> dict[str, str]:
+    """The secrets file the test command made, each value hidden from tracebacks."""
+    with open(os.environ["GRAYLOG_TEST_SECRETS_FILE"]) as handle:
+        return {name: Hidden(value) for name, value in yaml.safe_load(handle).items()}
 
 
 def nginx_url(host) -> str:

@@ -8,6 +8,7 @@ import pytest
 from conftest import graylog_installer
 
 from graylog_installer import paths, secrets_store
+from graylog_installer.redact import Hidden
 from graylog_installer.sandbox import SANDBOX_HOST
 
 SANDBOX_URL = "http://127.0.0.1:8780/"
@@ -15,7 +16,8 @@ SANDBOX_URL = "http://127.0.0.1:8780/"
 
 @pytest.fixture(scope="module")
 def admin_password(sandbox_inventory) -> str:
-    return secrets_store.load(paths.secrets_file(sandbox_inventory)).admin_password
+    # Hidden: a failing test prints its arguments, and this one must show only a mask.
+    return Hidden(secrets_store.load(paths.secrets_file(sandbox_inventory)).admin_password)
 
 
 def recap_counts(stdout: str, host: str) -> dict[str, int]:
