@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 HOSTS_HEADER = (
     "# Written by graylog-installer init. Groups: graylog, elasticsearch, mongodb,\n"
-    "# and loadbalancer (optional: HAProxy, the single entry in front of the Graylog hosts).\n"
+    "# loadbalancer (optional: HAProxy, the single entry in front of the Graylog hosts)\n"
+    "# and log_senders (optional: hosts whose rsyslog forwards their logs to the stack).\n"
 )
 VARS_HEADER = "# Settings for every host; see the roles' defaults/main.yml for the rest.\n"
 

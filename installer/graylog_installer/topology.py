@@ -17,7 +17,9 @@ from graylog_installer.errors import UsageError
 ROLE_GROUPS = ("graylog", "elasticsearch", "mongodb")
 # The entry point: HAProxy in front of the Graylog nodes. Optional.
 ENTRY_GROUP = "loadbalancer"
-KNOWN_GROUPS = (*ROLE_GROUPS, ENTRY_GROUP)
+# Hosts whose own rsyslog forwards their logs to the stack. Optional; any host may be one.
+SENDER_GROUP = "log_senders"
+KNOWN_GROUPS = (*ROLE_GROUPS, ENTRY_GROUP, SENDER_GROUP)
 IMPLICIT_GROUPS = ("all", "ungrouped")
 # Replica sets and ES master election need a majority: 2 or 4 members lose it on one failure.
 QUORUM_GROUPS = ("elasticsearch", "mongodb")
@@ -153,6 +155,21 @@ def _replica_set(requested: str, members: int) -> str:
     return DEFAULT_REPLICA_SET if members >= REPLICA_SET_MIN_MEMBERS else ""
 
 
+def _sender_targets(
+    sender: str, index: int, graylog: Sequence[str], addresses: Mapping[str, str]
+) -> list[str]:
+    """Every Graylog node, in the order this sender tries them.
+
+    Straight to the nodes, not through the load balancer: HAProxy accepts a connection
+    even when no node is up and drops what arrives, while a stopped node refuses it, so
+    rsyslog keeps the messages queued. A Graylog node sends to itself first; the others
+    start at different nodes so that the senders spread over the cluster.
+    """
+    start = graylog.index(sender) if sender in graylog else index % len(graylog)
+    ordered = [*graylog[start:], *graylog[:start]]
+    return [addresses[h] or LOOPBACK for h in ordered]
+
+
 def plan(given: StackInput) -> dict[str, Any]:
     """The whole topology as plain data (what the roles receive)."""
     groups = {name: list(given.groups.get(name, [])) for name in KNOWN_GROUPS}
@@ -160,10 +177,14 @@ def plan(given: StackInput) -> dict[str, Any]:
     backends = _backend_hosts(groups)
     single = len(backends) == 1
     hosts_in_plan = backends + [h for h in groups[ENTRY_GROUP] if h not in backends]
+    senders = groups[SENDER_GROUP]
 
     # Reached by other hosts: everything in a cluster; behind a load balancer, the Graylog nodes.
     reached = set(hosts_in_plan) if not single else set(groups[ENTRY_GROUP])
     if groups[ENTRY_GROUP]:
+        reached |= set(groups["graylog"])
+    # Senders reach the Graylog nodes' syslog inputs directly.
+    if any(h not in backends for h in senders):
         reached |= set(groups["graylog"])
     addresses: dict[str, str] = {}
     for host in hosts_in_plan:
@@ -211,5 +232,12 @@ def plan(given: StackInput) -> dict[str, Any]:
         "entry": {
             "hosts": groups[ENTRY_GROUP],
             "backends": [{"name": h, "address": addresses[h]} for h in groups["graylog"]],
+        },
+        "senders": {
+            "hosts": senders,
+            "targets": {
+                h: _sender_targets(h, i, groups["graylog"], addresses)
+                for i, h in enumerate(senders)
+            },
         },
     }

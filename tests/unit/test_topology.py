@@ -132,6 +132,49 @@ def test_the_load_balancer_cannot_share_a_host_with_nginx() -> None:
         plan(StackInput(groups=groups, addresses=ADDRESSES))
 
 
+# ---- log senders forward to the Graylog nodes, each starting at another one ---------------
+
+
+def test_log_senders_forward_to_the_nodes_even_behind_a_load_balancer() -> None:
+    groups = {
+        "graylog": THREE,
+        "elasticsearch": THREE,
+        "mongodb": THREE,
+        "loadbalancer": ["lb"],
+        "log_senders": ["lb", "app"],
+    }
+    layout = plan(StackInput(groups=groups, addresses=ADDRESSES, running_masters=["n2"]))
+    assert layout["senders"] == {
+        "hosts": ["lb", "app"],
+        "targets": {
+            "lb": ["10.0.0.1", "10.0.0.2", "10.0.0.3"],
+            "app": ["10.0.0.2", "10.0.0.3", "10.0.0.1"],
+        },
+    }
+
+
+def test_a_graylog_node_sends_to_itself_first() -> None:
+    groups = {"graylog": THREE, "elasticsearch": THREE, "mongodb": THREE, "log_senders": ["n3"]}
+    layout = plan(StackInput(groups=groups, addresses=ADDRESSES))
+    assert layout["senders"]["targets"] == {"n3": ["10.0.0.3", "10.0.0.1", "10.0.0.2"]}
+
+
+def test_a_sender_outside_a_single_node_stack_needs_the_graylog_hosts_address() -> None:
+    groups = {"graylog": ["n1"], "elasticsearch": ["n1"], "mongodb": ["n1"], "log_senders": ["app"]}
+    with pytest.raises(TopologyError, match="n1 has no known address; set cluster_address"):
+        plan(StackInput(groups=groups, addresses={"n1": "", "app": "10.0.5.5"}))
+    layout = plan(StackInput(groups=groups, addresses=ADDRESSES))
+    assert layout["senders"]["targets"] == {"app": ["10.0.0.1"]}
+    # The node itself still binds loopback: only the senders need its address.
+    assert layout["hosts"]["n1"]["bind_address"] == "127.0.0.1"
+
+
+def test_a_single_node_that_sends_its_own_logs_may_stay_on_loopback() -> None:
+    groups = {"graylog": ["n1"], "elasticsearch": ["n1"], "mongodb": ["n1"], "log_senders": ["n1"]}
+    layout = plan(StackInput(groups=groups, addresses={"n1": ""}))
+    assert layout["senders"] == {"hosts": ["n1"], "targets": {"n1": ["127.0.0.1"]}}
+
+
 # ---- the playbook's filter plugin applies the same rule ---------------------------------
 
 

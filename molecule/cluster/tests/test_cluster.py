@@ -15,16 +15,17 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import uuid
 from pathlib import Path
 
 import pytest
 import testinfra
-import yaml
 from graylog_checks import (
     elasticsearch_health,
     http_get,
     http_put,
+    load_test_secrets,
     post_gelf,
     search_total,
     server_conf_settings,
@@ -36,6 +37,9 @@ ENTRY = "cluster-lb"
 ROOT = Path(__file__).resolve().parents[3]
 # A node HAProxy stops sending to must get no request this long after it turned DEAD.
 FAILOVER_SECONDS = 10
+# cluster-lb forwards HAProxy's own request log too, and every search request logged
+# there holds the token searched for: count only the messages a test sent itself.
+GELF_SOURCE = "source:molecule-test"
 CONFIG_FILES = {
     "graylog": "/etc/graylog/server/server.conf",
     "elasticsearch": "/etc/elasticsearch/elasticsearch.yml",
@@ -55,7 +59,7 @@ def address(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def secrets() -> dict[str, str]:
-    return yaml.safe_load(Path(os.environ["GRAYLOG_TEST_SECRETS_FILE"]).read_text())
+    return load_test_secrets()
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +194,7 @@ def test_the_web_interface_is_served_through_the_entry(entry):
 def test_a_gelf_http_message_sent_to_the_entry_is_found(entry, auth):
     token = f"entry{uuid.uuid4().hex}"
     assert post_gelf(entry, {"short_message": token}) in (200, 202)
-    assert wait_for_total(entry, auth, token, 1) == 1
+    assert wait_for_total(entry, auth, f"{token} AND {GELF_SOURCE}", 1) == 1
 
 
 def test_a_gelf_tcp_message_sent_to_the_entry_is_found(entry, auth):
@@ -198,7 +202,34 @@ def test_a_gelf_tcp_message_sent_to_the_entry_is_found(entry, auth):
     message = {"version": "1.1", "host": "molecule-test", "short_message": token}
     with socket.create_connection((address(ENTRY), 12201), timeout=10) as stream:
         stream.sendall(json.dumps(message).encode() + b"\0")
-    assert wait_for_total(entry, auth, token, 1) == 1
+    assert wait_for_total(entry, auth, f"{token} AND {GELF_SOURCE}", 1) == 1
+
+
+def test_a_syslog_tcp_line_sent_to_the_entry_is_found(entry, auth):
+    # HAProxy's syslog-tcp frontend passes the stream on to a node's Syslog TCP input.
+    token = f"entrysyslog{uuid.uuid4().hex}"
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    line = f"<131>1 {stamp} molecule-test molecule-entry - - - hello {token}\n"
+    with socket.create_connection((address(ENTRY), 514), timeout=10) as stream:
+        stream.sendall(line.encode())
+    assert wait_for_total(entry, auth, f"{token} AND application_name:molecule-entry", 1) == 1
+
+
+def test_a_logger_line_on_the_load_balancer_is_found_through_the_entry(entry, auth):
+    # cluster-lb is also a log sender: its rsyslog forwards straight to the Graylog nodes'
+    # Syslog TCP inputs (the first one, the others as failover), not through HAProxy.
+    forward = node(ENTRY).file("/etc/rsyslog.d/05-graylog-forward.conf").content_string
+    targets = [address(n) for n in ("cluster-n1", "cluster-n2", "cluster-n3")]
+    assert [f'target="{t}"' in forward for t in targets] == [True] * 3
+    assert f'target="{address(ENTRY)}"' not in forward and 'port="514"' in forward
+    token = f"lbsyslog{uuid.uuid4().hex}"
+    node(ENTRY).run_expect([0], f"logger -p local3.warning -t molecule-cluster 'hello {token}'")
+    query = f"{token} AND application_name:molecule-cluster"
+    assert wait_for_total(entry, auth, query, 1) == 1
+    params = urllib.parse.urlencode({"query": query, "range": 3600, "limit": 1})
+    _, body, _ = http_get(f"{entry}/api/search/universal/relative?{params}", auth)
+    message = json.loads(body)["messages"][0]["message"]
+    assert (message["source"], message["facility"]) == (ENTRY, "local3"), message
 
 
 # ---- re-running on one host ---------------------------------------------------------
