@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from graylog_installer import commands, paths
-from graylog_installer.errors import InstallerError, UsageError
+from graylog_installer.errors import InstallerError, Interrupted, UsageError
 from graylog_installer.redact import GLOBAL
 from graylog_installer.runner import PlaybookOptions
 from graylog_installer.scaffold import HostSpec, parse_host
@@ -92,6 +93,13 @@ def _add_init(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) 
         metavar="HOST",
         help="HAProxy host, the single entry in front of several Graylog hosts (optional)",
     )
+    p.add_argument(
+        "--log-sender",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="host whose rsyslog forwards its logs to the stack (optional, repeatable)",
+    )
     p.add_argument("--external-url", metavar="URL", help="URL users open, e.g. http://logs/")
     p.add_argument("--admin-user", default="admin", metavar="NAME")
     p.add_argument("--ssh-user", metavar="USER", help="remote user Ansible logs in as")
@@ -161,6 +169,8 @@ def _init_groups(args: argparse.Namespace) -> dict[str, list[HostSpec]]:
     }
     if args.loadbalancer:
         groups["loadbalancer"] = [parse_host(h) for h in args.loadbalancer]
+    if args.log_sender:
+        groups["log_senders"] = [parse_host(h) for h in args.log_sender]
     return groups
 
 
@@ -216,11 +226,17 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def _on_sigterm(signum: int, _frame: object) -> None:
+    # Python's default for SIGTERM ends the process without running any cleanup.
+    raise Interrupted(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Before any module imports Ansible, so in-process parsing sees the same config.
     paths.configure_ansible()
     debug = bool(getattr(args, "debug", False))
+    previous_sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return dispatch(args)
     except InstallerError as exc:
@@ -228,12 +244,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         return _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
-        return _fail("interrupted", 130)
+        interrupted = Interrupted(signal.SIGINT)
+        return _fail(str(interrupted), interrupted.exit_code)
     except Exception as exc:  # noqa: BLE001 - the last resort: one line unless --debug
         if debug:
             traceback.print_exc()
         detail = " ".join(str(exc).split())
         return _fail(f"unexpected {type(exc).__name__}: {detail} (rerun with --debug)", 1)
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 if __name__ == "__main__":

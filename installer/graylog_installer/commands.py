@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+from urllib.parse import urlsplit
 
 from graylog_installer import (
     paths,
@@ -19,10 +20,11 @@ from graylog_installer import (
     verify,
 )
 from graylog_installer.errors import InstallerError, UsageError
-from graylog_installer.inventory import load_inventory
+from graylog_installer.inventory import Inventory, load_inventory
 from graylog_installer.redact import GLOBAL, Redactor
 from graylog_installer.scaffold import HostSpec, create_inventory
 from graylog_installer.secrets_store import Secrets
+from graylog_installer.topology import ENTRY_GROUP
 from graylog_installer.validation import Topology, validate
 from graylog_installer.vault import load_vault_secret
 
@@ -188,7 +190,9 @@ def _run_site(
     out: TextIO,
     expected_tasks: int | None,
 ) -> tuple[runner.RunOutcome, progress.ProgressState]:
-    extravars: dict[str, object] = dict(value.as_mapping())
+    # The secrets reach Ansible only as the inventory's own secrets file, which holds exactly
+    # ``value`` (loaded or just written): never copied into a file of ansible-runner's.
+    extravars: dict[str, object] = {}
     if allow_secret_change:
         extravars["graylog_allow_secret_change"] = True
     expected = None if request.options.tags else expected_tasks
@@ -196,7 +200,13 @@ def _run_site(
     print(f"Running playbooks/site.yml (log: {run_dir / 'ansible.log'})", file=out, flush=True)
     with progress.LiveDisplay(start, out, censor=GLOBAL.text) as display:
         outcome = runner.run_playbook(
-            directory, extravars, request.options, run_dir, GLOBAL, display.handle
+            directory,
+            extravars,
+            request.options,
+            run_dir,
+            GLOBAL,
+            display.handle,
+            vars_files=[paths.secrets_file(directory)],
         )
     return outcome, display.state
 
@@ -230,20 +240,44 @@ def verify_stack(
 
     directory = installed_inventory(inventory)
     vault_secret = vault_secret_from(vault_password_file)
-    topo = open_inventory(directory, vault_secret, report)
+    loaded = load_inventory(directory, vault_secret)
+    for warning in loaded.warnings:
+        report(f"warning: {warning}")
+    topo = validate(loaded)
     value = load_existing_secrets(directory, vault_secret)
-    report(f"Verifying {topo.external_url} as {topo.admin_username}")
+    syslog = entry_syslog_target(loaded, topo)
+    report(f"Verifying {topo.external_url} (syslog {syslog}) as {topo.admin_username}")
     client = verify.Client(topo.external_url, topo.admin_username, value.admin_password)
     checks = verify.run_checks(
         client,
         expected_nodes=len(topo.groups["graylog"]),
-        round_trip=lambda c: verify.check_round_trip(c, timeout=round_trip_timeout),
+        round_trips=lambda c: verify.check_round_trips(c, syslog, timeout=round_trip_timeout),
     )
     report(GLOBAL.text(verify.format_table(checks)))
     failed = [c.name for c in checks if not c.passed]
     if failed:
         raise InstallerError(f"verification failed: {', '.join(failed)}")
     return 0
+
+
+def entry_syslog_target(loaded: Inventory, topo: Topology) -> verify.SyslogTarget:
+    """The entry's syslog over TCP: the external URL's host, at the port it is reached on.
+
+    graylog_entry_syslog_port names that port where it differs from graylog_syslog_port
+    (a port mapping or a NAT in front of the entry, as the sandbox has).
+    """
+    front = (topo.groups[ENTRY_GROUP] or topo.groups["graylog"])[0]
+    name = "graylog_entry_syslog_port"
+    value = loaded.var(front, name)
+    if value is None or value == "":
+        name, value = "graylog_syslog_port", loaded.var(front, "graylog_syslog_port", 514)
+    try:
+        port = int(str(value))
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        raise UsageError(f"{name} is {value!r} for {front}; write a TCP port number (1-65535)")
+    return verify.SyslogTarget(host=str(urlsplit(topo.external_url).hostname), port=port)
 
 
 # ---- secrets show -------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 
 class InstallerError(Exception):
     """A failure the operator can act on; ``str(error)`` is the whole message.
@@ -23,3 +25,13 @@ class UsageError(InstallerError):
     """The operator's input (flags, inventory, secrets file) cannot be used as given."""
 
     exit_code = 2
+
+
+class Interrupted(InstallerError):
+    """Stopped by Ctrl-C or SIGTERM: exit 128 + the signal's number, as shells report it."""
+
+    def __init__(self, signum: int, consequence: str = "") -> None:
+        name = signal.Signals(signum).name
+        how = "Ctrl-C (SIGINT)" if signum == signal.SIGINT else name
+        super().__init__(f"interrupted by {how}" + (f"; {consequence}" if consequence else ""))
+        self.exit_code = 128 + signum

@@ -35,6 +35,9 @@ INSTALLER_VARS = (
     "elasticsearch_heap_size",
     "graylog_heap_size",
     "nginx_listen_port",
+    # verify: where the entry takes syslog over TCP
+    "graylog_syslog_port",
+    "graylog_entry_syslog_port",
 )
 
 

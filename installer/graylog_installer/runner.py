@@ -1,29 +1,45 @@
 """Running Ansible through ansible-runner without leaving secrets on disk.
 
-ansible-runner writes extra vars to <private_data_dir>/env/extravars and keeps artifacts
-beside them, so each run gets a private data dir inside a fresh 0700 temporary directory
-that is removed when the run ends, however it ends. What we keep is written by us, with
-secrets masked, into INVENTORY/.runs/<timestamp>/.
+No secret is ever handed to ansible-runner: it would write extra vars to
+<private_data_dir>/env/extravars, and a run killed with SIGKILL runs no cleanup code.
+ansible-playbook reads the secrets itself from the inventory's own 0600 (or vaulted)
+secrets file (``-e @INVENTORY/secrets.yml``), so no copy of them exists anywhere.
+
+What ansible-runner and Ansible do write (settings, facts, Ansible's local temp files,
+in which a rendered template can briefly hold a secret) stays in one 0700 temporary
+directory per run, removed when the run ends; one a killed run left behind is removed
+by the next run. ansible-playbook runs in a session of its own (a pty): it is told to
+stop when the installer dies, so a killed installer leaves no Ansible converging alone.
+What we keep is written by us, with secrets masked, into INVENTORY/.runs/<timestamp>/.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import os
 import shlex
 import shutil
+import signal
+import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from graylog_installer import paths
-from graylog_installer.errors import InstallerError
+from graylog_installer.errors import InstallerError, Interrupted
 from graylog_installer.files import write_private
 from graylog_installer.redact import Redactor
 from graylog_installer.text import strip_ansi
 
 EventHandler = Callable[[Mapping[str, Any]], None]
+
+TEMP_PREFIX = "graylog-installer-"
+# How often (seconds) ansible-runner asks whether to stop: the delay before Ctrl-C takes effect.
+CANCEL_POLL = 1
 
 
 @dataclass(frozen=True)
@@ -93,14 +109,103 @@ class RunLog:
 
 @contextmanager
 def private_data_dir() -> Iterator[Path]:
-    """A runner private data dir that nobody else can read and that never outlives the run."""
-    holder = Path(tempfile.mkdtemp(prefix="graylog-installer-"))  # mkdtemp: mode 0700
+    """A runner private data dir that nobody else can read and that never outlives the run.
+
+    The holder's name carries our process id: a later run removes holders whose process is
+    gone (killed before its ``finally`` could run).
+    """
+    remove_stale_holders()
+    holder = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))  # mode 0700
     try:
         data_dir = holder / "runner"
         data_dir.mkdir(mode=0o700)
         yield data_dir
     finally:
         shutil.rmtree(holder, ignore_errors=True)
+
+
+def remove_stale_holders(parent: Path | None = None) -> list[Path]:
+    """Remove our temporary directories whose installer process no longer exists."""
+    removed = []
+    for holder in Path(parent or tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*-*"):
+        pid = holder.name[len(TEMP_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit() or not holder.is_dir() or holder.is_symlink():
+            continue
+        try:
+            if holder.stat().st_uid != os.getuid() or _alive(int(pid)):
+                continue
+        except OSError:  # removed meanwhile by another run
+            continue
+        shutil.rmtree(holder, ignore_errors=True)
+        removed.append(holder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _stop_with_parent(parent: int) -> None:
+    """In ansible-playbook's process, before exec: get SIGINT when the installer dies.
+
+    SIGINT is Ansible's own way to stop: it ends its workers and removes its temp files.
+    Linux only (prctl); elsewhere a killed installer still leaves Ansible running.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # it may be ignored (started with '&')
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGINT))
+        if os.getppid() != parent:  # the installer died before prctl took effect
+            os._exit(1)
+
+
+@contextmanager
+def _children_stop_with_us() -> Iterator[None]:
+    """ansible-runner starts ansible-playbook through pexpect, which takes no such option
+    from it: give every spawn of this run our pre-exec step."""
+    import pexpect
+
+    original = pexpect.spawn
+
+    def spawn(*args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("preexec_fn", functools.partial(_stop_with_parent, os.getpid()))
+        return original(*args, **kwargs)
+
+    pexpect.spawn = spawn  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        pexpect.spawn = original  # type: ignore[misc]
+
+
+@contextmanager
+def _signals_cancel_the_run() -> Iterator[list[int]]:
+    """Ctrl-C or SIGTERM during a run: stop Ansible (its whole process group), then report.
+
+    The first signal is noted, not raised: ansible-runner polls ``cancel_callback`` and
+    kills ansible-playbook's process group, and our ``finally`` blocks still run. A second
+    one does not wait for that.
+    """
+    received: list[int] = []
+
+    def note(signum: int, _frame: Any) -> None:
+        if received:
+            raise Interrupted(signum)
+        received.append(signum)
+
+    previous = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _run(log: RunLog, on_event: EventHandler, redactor: Redactor, **kwargs: Any) -> RunOutcome:
@@ -113,12 +218,20 @@ def _run(log: RunLog, on_event: EventHandler, redactor: Redactor, **kwargs: Any)
         return False  # we keep our own censored copy; the runner need not write one
 
     try:
-        with private_data_dir() as data_dir:
+        with (
+            private_data_dir() as data_dir,
+            _signals_cancel_the_run() as received,
+            _children_stop_with_us(),
+        ):
             result = ansible_runner.run(
                 private_data_dir=str(data_dir),
-                envvars=paths.ansible_env(),
+                # Ansible's own temp files (rendered templates...) go to the private dir too.
+                envvars={**paths.ansible_env(), "ANSIBLE_LOCAL_TEMP": str(data_dir / "tmp")},
+                # No raw copy of Ansible's output: our censored log is the record.
+                settings={"suppress_output_file": True, "pexpect_timeout": CANCEL_POLL},
                 quiet=True,
                 event_handler=handler,
+                cancel_callback=lambda: bool(received),
                 **kwargs,
             )
     except (AnsibleRunnerException, ConfigurationError, OSError, ValueError) as exc:
@@ -127,6 +240,12 @@ def _run(log: RunLog, on_event: EventHandler, redactor: Redactor, **kwargs: Any)
         ) from None
     finally:
         log.close()
+    if received:
+        raise Interrupted(
+            received[0],
+            "Ansible was stopped midway; the hosts may be half configured: run the same "
+            f"command again to finish (log: {log.text_path})",
+        )
     return RunOutcome(rc=int(result.rc or 0), status=str(result.status), log_path=log.text_path)
 
 
@@ -138,18 +257,25 @@ def run_playbook(
     redactor: Redactor,
     on_event: EventHandler,
     playbook: Path | None = None,
+    vars_files: Sequence[Path] = (),
 ) -> RunOutcome:
-    """Run site.yml (or ``playbook``) against the inventory; events go to ``on_event``."""
+    """Run site.yml (or ``playbook``) against the inventory; events go to ``on_event``.
+
+    ``extravars`` must hold no secret (ansible-runner writes them to a file); secrets come
+    from ``vars_files``, which ansible-playbook reads itself (``-e @FILE``).
+    """
     play = (playbook or paths.playbook_path()).resolve()
     log = RunLog(run_dir, "ansible", redactor)
     cmdline = options.cmdline()
+    for path in vars_files:
+        cmdline += ["--extra-vars", f"@{path.resolve()}"]
     return _run(
         log,
         on_event,
         redactor,
         playbook=str(play),
         inventory=str(paths.hosts_file(inventory.resolve())),
-        extravars=dict(extravars),
+        extravars=dict(extravars) or None,
         cmdline=shlex.join(cmdline) if cmdline else None,
     )
 

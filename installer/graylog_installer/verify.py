@@ -1,8 +1,10 @@
-"""Post-install checks made the way a user reaches Graylog: over HTTP, through nginx only.
+"""Post-install checks made the way a user reaches Graylog: through the stack's entry only.
 
-Plain urllib (no new dependencies), a timeout on every request, and one PASS/FAIL line
-per check. The round trip sends a GELF message with a unique token to the HTTP input
-behind <url>/gelf and searches for it through the REST API.
+Plain urllib and sockets (no new dependencies), a timeout on every request, and one
+PASS/FAIL line per check. Two round trips, one per way logs come in: a GELF message with a
+unique token to the HTTP input behind <url>/gelf, and a syslog line with another token over
+TCP to the entry's syslog port; then both are searched for through the REST API, within
+one shared time limit.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import socket
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 REQUEST_TIMEOUT = 10.0
@@ -24,8 +28,25 @@ POLL_INTERVAL = 2.0
 BODY_LIMIT = 2 * 1024 * 1024
 
 
+GELF_CHECK = "GELF round trip"
+SYSLOG_CHECK = "syslog round trip"
+SENDER_HOST = "graylog-installer-verify"
+
+
 class HttpFailure(Exception):
     """No HTTP answer at all (refused, timed out, bad TLS): the detail for a FAIL line."""
+
+
+@dataclass(frozen=True)
+class SyslogTarget:
+    """Where the entry takes syslog over TCP (the published port, behind a port mapping)."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -137,37 +158,98 @@ def check_cluster(client: Client, expected_nodes: int) -> Check:
     return Check("cluster nodes", total == expected_nodes and len(masters) == 1, detail)
 
 
-def check_round_trip(
-    client: Client,
-    timeout: float = ROUND_TRIP_TIMEOUT,
-    interval: float = POLL_INTERVAL,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Check:
-    token = "glverify" + secrets.token_hex(8)
+def new_token() -> str:
+    """Letters and digits only: one term to Elasticsearch, found by a plain search."""
+    return "glverify" + secrets.token_hex(8)
+
+
+def send_gelf(client: Client, token: str) -> str | None:
+    """POST a GELF message to <url>/gelf; the reason it failed, or None."""
     message = {
         "version": "1.1",
-        "host": "graylog-installer-verify",
+        "host": SENDER_HOST,
         "short_message": f"graylog-installer verify {token}",
         "_verify_token": token,
     }
     sent = client.post_json("gelf", message)
-    if not 200 <= sent.status < 300:
-        return Check("message round trip", False, f"sending to /gelf: {sent.short()}")
-    query = urllib.parse.urlencode({"query": token, "range": 300, "limit": 1})
+    return None if 200 <= sent.status < 300 else f"sending to /gelf: {sent.short()}"
+
+
+def syslog_line(token: str, now: datetime | None = None) -> bytes:
+    """One RFC 5424 message (facility user, severity info), newline-framed for TCP."""
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return f"<14>1 {stamp} {SENDER_HOST} graylog-installer - - - verify {token}\n".encode()
+
+
+def send_syslog(target: SyslogTarget, line: bytes, timeout: float = REQUEST_TIMEOUT) -> str | None:
+    """Send one line over TCP and close; the reason it failed, or None."""
+    try:
+        with socket.create_connection((target.host, target.port), timeout=timeout) as conn:
+            conn.sendall(line)
+            conn.shutdown(socket.SHUT_WR)  # the end of our stream: nothing is left unsent
+    except OSError as exc:
+        reason = exc.strerror or exc
+        return f"sending to {target}: {reason}"
+    return None
+
+
+def is_found(client: Client, token: str) -> tuple[bool, Response]:
+    # range 0: every message, whatever timestamp the input gave it (syslog carries its own).
+    query = urllib.parse.urlencode({"query": token, "range": 0, "limit": 1})
+    reply = client.get(f"api/search/universal/relative?{query}", auth=True)
+    return reply.status == 200 and int(reply.json().get("total_results") or 0) > 0, reply
+
+
+def check_round_trips(
+    client: Client,
+    syslog: SyslogTarget,
+    timeout: float = ROUND_TRIP_TIMEOUT,
+    interval: float = POLL_INTERVAL,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Check]:
+    """Send a GELF message and a syslog line, then search for both until ``timeout``."""
+    tokens = {GELF_CHECK: new_token(), SYSLOG_CHECK: new_token()}
+    failed_send = {
+        GELF_CHECK: _sent_or_why(lambda: send_gelf(client, tokens[GELF_CHECK])),
+        SYSLOG_CHECK: _sent_or_why(lambda: send_syslog(syslog, syslog_line(tokens[SYSLOG_CHECK]))),
+    }
+    results = {name: Check(name, False, why) for name, why in failed_send.items() if why}
+    pending = [name for name in tokens if name not in results]
     started = clock()
-    while True:
-        reply = client.get(f"api/search/universal/relative?{query}", auth=True)
-        if reply.status == 200 and int(reply.json().get("total_results") or 0) > 0:
-            return Check("message round trip", True, f"found after {clock() - started:.0f} s")
-        if clock() - started + interval > timeout:
-            why = "" if reply.status == 200 else f" (last search: {reply.short()})"
-            return Check("message round trip", False, f"not found within {timeout:.0f} s{why}")
-        sleep(interval)
+    last: dict[str, str] = {}
+    while pending:
+        for name in list(pending):
+            try:
+                found, reply = is_found(client, tokens[name])
+            except HttpFailure as exc:
+                found, last[name] = False, str(exc)
+            else:
+                last[name] = "" if reply.status == 200 else reply.short()
+            if found:
+                results[name] = Check(name, True, f"found after {clock() - started:.0f} s")
+                pending.remove(name)
+        if pending and clock() - started + interval > timeout:
+            for name in pending:
+                why = f" (last search: {last[name]})" if last.get(name) else ""
+                results[name] = Check(name, False, f"not found within {timeout:.0f} s{why}")
+            break
+        if pending:
+            sleep(interval)
+    return [results[name] for name in tokens]
+
+
+def _sent_or_why(send: Callable[[], str | None]) -> str | None:
+    try:
+        return send()
+    except HttpFailure as exc:
+        return str(exc)
 
 
 def run_checks(
-    client: Client, expected_nodes: int, round_trip: Callable[[Client], Check] = check_round_trip
+    client: Client,
+    expected_nodes: int,
+    round_trips: Callable[[Client], list[Check]],
 ) -> list[Check]:
     """Every check, in the order a user would look; one failing does not hide the others."""
     checks = [
@@ -176,11 +258,13 @@ def run_checks(
         _guarded("web interface", lambda: check_web_interface(client)),
         _guarded("cluster nodes", lambda: check_cluster(client, expected_nodes)),
     ]
-    if checks[1].passed:
-        checks.append(_guarded("message round trip", lambda: round_trip(client)))
-    else:
-        checks.append(Check("message round trip", False, "skipped: the REST API login failed"))
-    return checks
+    names = (GELF_CHECK, SYSLOG_CHECK)
+    if not checks[1].passed:
+        return checks + [Check(n, False, "skipped: the REST API login failed") for n in names]
+    try:
+        return checks + round_trips(client)
+    except (ValueError, TypeError, AttributeError) as exc:  # a reply shaped unlike Graylog's
+        return checks + [Check(n, False, f"unexpected reply: {exc}") for n in names]
 
 
 def _guarded(name: str, check: Callable[[], Check]) -> Check:

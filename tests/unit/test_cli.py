@@ -190,15 +190,17 @@ def test_init_writes_inventory_and_secrets(capsys: pytest.CaptureFixture[str], t
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        # Several all-in-one hosts behind one entry: replica set, quorum, balanced.
+        # Several all-in-one hosts behind one entry: replica set, quorum, balanced; a log
+        # sender forwards to the nodes.
         (
             ["--graylog", "n1=10.0.0.1", "--graylog", "n2=10.0.0.2", "--graylog", "n3=10.0.0.3"]
-            + ["--loadbalancer", "lb=10.0.0.9"],
+            + ["--loadbalancer", "lb=10.0.0.9", "--log-sender", "web1=10.0.0.50"],
             {
                 "graylog": ["n1", "n2", "n3"],
                 "elasticsearch": ["n1", "n2", "n3"],
                 "mongodb": ["n1", "n2", "n3"],
                 "loadbalancer": ["lb"],
+                "log_senders": ["web1"],
             },
         ),
         # The documented architecture: Elasticsearch on its own hosts.
@@ -226,6 +228,8 @@ def test_init_writes_each_cluster_topology(
     assert topo.plan["elasticsearch"]["minimum_master_nodes"] == 2
     entry = "http://10.0.0.9/" if "loadbalancer" in expected else "http://g1/"
     assert topo.external_url == entry
+    if "log_senders" in expected:
+        assert topo.plan["senders"]["targets"] == {"web1": ["10.0.0.1", "10.0.0.2", "10.0.0.3"]}
 
 
 def test_init_refuses_to_overwrite(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from graylog_installer import paths
+from graylog_installer.errors import InstallerError
 from graylog_installer.sandbox import base_image, container, docker_engine, mirror
 from graylog_installer.sandbox.host_tools import run
 
@@ -22,6 +23,11 @@ SANDBOX_HOST = "graylog-installer-sandbox"
 # Published on loopback only: the sandbox is for this machine's user, not the network.
 SANDBOX_HTTP = "127.0.0.1:8780:80"
 SANDBOX_GELF_UDP = "127.0.0.1:12201:12201/udp"
+SANDBOX_GELF_TCP = "127.0.0.1:12201:12201/tcp"
+# Port 514 of this machine may be its own syslog daemon's: the container's 514 is published
+# as 8514, which the sandbox inventory names in graylog_entry_syslog_port for verify.
+SANDBOX_SYSLOG_TCP = "127.0.0.1:8514:514/tcp"
+SANDBOX_PORTS = (SANDBOX_HTTP, SANDBOX_GELF_UDP, SANDBOX_GELF_TCP, SANDBOX_SYSLOG_TCP)
 MIRROR_VARS_FILE = "group_vars/all/package_mirror.yml"
 
 Report = Callable[[str], None]
@@ -72,15 +78,36 @@ def prepare_sandbox(report: Report) -> Path:
     """Make the sandbox container ready to install onto; return its inventory directory."""
     testbed = build_testbed(report)
     if container.ensure_host(
-        SANDBOX_HOST,
-        testbed.image,
-        testbed.mirror.directory,
-        published=(SANDBOX_HTTP, SANDBOX_GELF_UDP),
+        SANDBOX_HOST, testbed.image, testbed.mirror.directory, published=SANDBOX_PORTS
     ):
         report(f"started the sandbox container {SANDBOX_HOST}")
+    else:
+        missing = unpublished(SANDBOX_HOST, SANDBOX_PORTS)
+        if missing:
+            # Docker cannot add a mapping to an existing container; it holds the stack.
+            report(
+                f"warning: the sandbox container does not publish {', '.join(missing)} "
+                "(made by an older version); 'graylog-installer sandbox destroy' and "
+                "install again to add them"
+            )
     inventory = paths.sandbox_inventory()
     write_mirror_vars(inventory, testbed.mirror)
     return inventory
+
+
+def unpublished(name: str, published: tuple[str, ...]) -> list[str]:
+    """The mappings ``ADDRESS:PORT:CONTAINER_PORT[/PROTO]`` the container lacks."""
+    missing = []
+    for mapping in published:
+        address, port, inner = mapping.split(":")
+        inner = inner if "/" in inner else f"{inner}/tcp"
+        try:
+            shown = run(["docker", "port", name, inner]).split()
+        except InstallerError:  # docker port fails when nothing is published there
+            shown = []
+        if f"{address}:{port}" not in shown:
+            missing.append(mapping)
+    return missing
 
 
 def destroy_sandbox(report: Report) -> None:
