@@ -4,75 +4,25 @@ Each run converges a new Ubuntu 16.04 container from the test-bed image twice (t
 run is how cheap a re-run is), then adds two new containers to the inventory, every host
 all-in-one, and converges again (how long growing a node into a cluster takes). Prints
 every run, then the medians and the ratios of the medians to the fresh converge.
+
+With --ingest it measures ingest instead: the role's tuned settings against the package's
+defaults on one container (see ingest_benchmark.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import yaml
+import ingest_benchmark
+from bench_stack import timed_converge, write_inventory, write_secrets
 
-from graylog_installer import paths, secrets_store
 from graylog_installer.sandbox import build_testbed, container
 from graylog_installer.sandbox.host_tools import run
-
-REPO = Path(__file__).resolve().parents[1]
-RECAP_CHANGED = re.compile(r"changed=(\d+)")
-
-
-def write_inventory(
-    directory: Path, hosts_in_stack: list[str], mirror_line: str, mirror_key: str
-) -> Path:
-    hosts = {
-        "all": {
-            "vars": {
-                "ansible_connection": "community.docker.docker",
-                "ansible_python_interpreter": "/usr/bin/python2.7",
-                "package_mirror_repository": mirror_line,
-                "package_mirror_key": mirror_key,
-                "elasticsearch_heap_size": "512m",
-                "graylog_heap_size": "768m",
-            },
-            "children": {
-                group: {"hosts": dict.fromkeys(hosts_in_stack)}
-                for group in ("graylog", "elasticsearch", "mongodb")
-            },
-        }
-    }
-    path = directory / "hosts.yml"
-    path.write_text(yaml.safe_dump(hosts))
-    return path
-
-
-def write_secrets(directory: Path) -> Path:
-    path = directory / "secrets.yml"
-    secrets_store.save(path, secrets_store.generate())
-    return path
-
-
-def timed_converge(inventory: Path, secrets_file: Path) -> tuple[float, int]:
-    """Seconds taken and the number of changed tasks in the play recap."""
-    env = dict(os.environ, **paths.ansible_env())
-    started = time.monotonic()
-    completed = subprocess.run(
-        ["ansible-playbook", "-i", str(inventory), "-e", f"@{secrets_file}",
-         str(REPO / "playbooks/site.yml")],
-        cwd=REPO, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    elapsed = time.monotonic() - started
-    if completed.returncode != 0:
-        tail = "\n".join(completed.stdout.splitlines()[-15:])
-        sys.exit(f"benchmark: converge failed:\n{tail}")
-    changed = sum(int(n) for n in RECAP_CHANGED.findall(completed.stdout.split("PLAY RECAP")[-1]))
-    return elapsed, changed
 
 
 def one_run(index: int, testbed) -> tuple[float, float, float]:
@@ -99,8 +49,20 @@ def one_run(index: int, testbed) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs to take the median of")
-    runs = parser.parse_args().runs
+    parser.add_argument(
+        "--ingest", action="store_true",
+        help="measure ingest rates, tuned settings against the package's defaults, instead",
+    )  # fmt: skip
+    parser.add_argument(
+        "--steady-seconds", type=int, default=30,
+        help="--ingest: seconds each GELF TCP rate is held",
+    )  # fmt: skip
+    args = parser.parse_args()
     testbed = build_testbed(lambda line: print(f"# {line}", file=sys.stderr))
+    if args.ingest:
+        ingest_benchmark.run_ingest(testbed, args.runs, args.steady_seconds)
+        return
+    runs = args.runs
     print(
         f"{'run':>3}  {'fresh converge':>15}  {'no-op re-run':>13}  {'re-run/fresh':>12}"
         f"  {'scale-out 1->3':>15}  {'scale-out/fresh':>15}"

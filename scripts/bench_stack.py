@@ -1,0 +1,71 @@
+"""What every benchmark needs: an all-in-one inventory, secrets, and a timed converge."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+from graylog_installer import paths, secrets_store
+
+REPO = Path(__file__).resolve().parents[1]
+PLAYBOOK = REPO / "playbooks/site.yml"
+RECAP_CHANGED = re.compile(r"changed=(\d+)")
+
+# The same small heaps in every benchmark, so that figures compare across runs.
+HEAPS = {"elasticsearch_heap_size": "512m", "graylog_heap_size": "768m"}
+
+
+def write_inventory(
+    directory: Path, hosts_in_stack: list[str], mirror_line: str, mirror_key: str
+) -> Path:
+    hosts = {
+        "all": {
+            "vars": {
+                "ansible_connection": "community.docker.docker",
+                "ansible_python_interpreter": "/usr/bin/python2.7",
+                "package_mirror_repository": mirror_line,
+                "package_mirror_key": mirror_key,
+                **HEAPS,
+            },
+            "children": {
+                group: {"hosts": dict.fromkeys(hosts_in_stack)}
+                for group in ("graylog", "elasticsearch", "mongodb")
+            },
+        }
+    }
+    path = directory / "hosts.yml"
+    path.write_text(yaml.safe_dump(hosts))
+    return path
+
+
+def write_secrets(directory: Path) -> Path:
+    path = directory / "secrets.yml"
+    secrets_store.save(path, secrets_store.generate())
+    return path
+
+
+def timed_converge(
+    inventory: Path, secrets_file: Path, extra_vars: Sequence[Path] = ()
+) -> tuple[float, int]:
+    """Seconds taken and the number of changed tasks in the play recap."""
+    env = dict(os.environ, **paths.ansible_env())
+    extra = [option for path in extra_vars for option in ("-e", f"@{path}")]
+    started = time.monotonic()
+    completed = subprocess.run(
+        ["ansible-playbook", "-i", str(inventory), "-e", f"@{secrets_file}", *extra,
+         str(REPO / "playbooks/site.yml")],
+        cwd=REPO, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    if completed.returncode != 0:
+        tail = "\n".join(completed.stdout.splitlines()[-15:])
+        sys.exit(f"benchmark: converge failed:\n{tail}")
+    changed = sum(int(n) for n in RECAP_CHANGED.findall(completed.stdout.split("PLAY RECAP")[-1]))
+    return elapsed, changed

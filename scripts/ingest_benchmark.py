@@ -1,0 +1,253 @@
+"""Ingest rates of the role's tuned settings against the package's defaults, on one container.
+
+One container is converged with the role's defaults (tuned), measured, re-converged with
+the package's server.conf values and input buffers, measured, and so on, alternating, so
+that each figure is a median and load on the machine hits both settings alike. Both
+settings run with the same heaps (bench_stack.HEAPS): only the tuning differs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import bench_stack
+import gelf_load
+import yaml
+
+from graylog_installer.sandbox import container
+from graylog_installer.sandbox.host_tools import run
+
+CONTAINER = "graylog-installer-bench-ingest"
+GELF_PORT = 12201
+# A TCP step sends at a steady rate for this long; it passes when every message is
+# found by a search at most FOUND_WITHIN seconds after the last one was sent.
+FOUND_WITHIN = 15.0
+FIRST_RATE = 2000
+# Bisection stops when the pass/fail bracket is narrower than this share of the rate.
+PRECISION = 0.1
+UDP_RATES = (5000, 10000)
+UDP_SECONDS = 10
+# Waiting for stragglers: done when the count has not moved for this long.
+QUIET_SECONDS = 10.0
+SETTLE_LIMIT = 240.0
+
+# server.conf and inputs as graylog-server 2.0.3's package ships them.
+PACKAGE_DEFAULTS = {
+    "graylog_output_batch_size": 500,
+    "graylog_processbuffer_processors": 5,
+    "graylog_outputbuffer_processors": 3,
+    "graylog_inputbuffer_processors": 2,
+    "graylog_ring_size": 65536,
+    "graylog_inputbuffer_ring_size": 65536,
+    "graylog_processor_wait_strategy": "blocking",
+    "graylog_inputbuffer_wait_strategy": "blocking",
+    "graylog_udp_recv_buffer_size": 262144,
+}
+SETTINGS = ("tuned", "package defaults")
+
+
+@dataclass
+class Node:
+    name: str
+    address: str
+    password: str
+
+    def api(self, path: str, method: str = "GET") -> dict:
+        """Graylog's REST API through nginx, as a user reaches it."""
+        request = urllib.request.Request(f"http://{self.address}/api/{path}", method=method)
+        token = base64.b64encode(f"admin:{self.password}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+        request.add_header("Accept", "application/json")
+        request.add_header("X-Requested-By", "benchmark")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = response.read()
+        return json.loads(body) if body else {}
+
+
+def found(node: Node, run_token: str) -> int:
+    query = urllib.parse.urlencode({"query": f"bench_run:{run_token}", "range": 0, "limit": 1})
+    return int(node.api(f"search/universal/relative?{query}")["total_results"])
+
+
+def wait_for_all(node: Node, run_token: str, total: int, limit: float) -> tuple[int, float]:
+    """Poll the count until it reaches total or limit seconds pass: (count, seconds)."""
+    started = time.monotonic()
+    count = found(node, run_token)
+    while count < total and time.monotonic() - started < limit:
+        time.sleep(1)
+        count = found(node, run_token)
+    return count, time.monotonic() - started
+
+
+def settle(node: Node, run_token: str, total: int) -> int:
+    """Wait until the count reaches total or stops moving (the backlog is gone)."""
+    started = last_change = time.monotonic()
+    count = found(node, run_token)
+    while count < total and time.monotonic() - last_change < QUIET_SECONDS:
+        if time.monotonic() - started > SETTLE_LIMIT:
+            break
+        time.sleep(1)
+        latest = found(node, run_token)
+        if latest != count:
+            count, last_change = latest, time.monotonic()
+    return count
+
+
+def tcp_step(node: Node, rate: int, seconds: int) -> bool:
+    """Send at rate for seconds over GELF TCP; True when all arrive in time and steadily."""
+    token = f"t{secrets.token_hex(6)}"
+    total = rate * seconds
+    taken = gelf_load.send_tcp((node.address, GELF_PORT), token, total, rate, connections=2)
+    steady = taken <= seconds * 1.05  # the stack did not push back on the sender
+    count, waited = wait_for_all(node, token, total, FOUND_WITHIN)
+    passed = steady and count == total
+    print(
+        f"#   {rate:>6} msg/s: sent in {taken:.1f}s, {count}/{total} found after {waited:.0f}s"
+        f" -> {'pass' if passed else 'fail'}",
+        flush=True,
+    )
+    if not passed:
+        settle(node, token, total)  # the next step must not start on this one's backlog
+    return passed
+
+
+def sustained(node: Node, rate: int, seconds: int) -> bool:
+    """A rate fails only when two steps at it fail: one hiccup of the machine is not enough."""
+    return tcp_step(node, rate, seconds) or tcp_step(node, rate, seconds)
+
+
+def highest_tcp_rate(node: Node, seconds: int, ceiling: float) -> int:
+    """Double from FIRST_RATE until a rate fails, then bisect between pass and fail."""
+    passed, failed, rate = 0, None, FIRST_RATE
+    while failed is None and rate <= ceiling:
+        if sustained(node, rate, seconds):
+            passed, rate = rate, rate * 2
+        else:
+            failed = rate
+    failed = failed or rate
+    while failed - passed > max(PRECISION * passed, 100):
+        middle = (passed + failed) // 2
+        if sustained(node, middle, seconds):
+            passed = middle
+        else:
+            failed = middle
+    return passed
+
+
+def udp_loss(node: Node, rate: int) -> float:
+    token = f"u{secrets.token_hex(6)}"
+    total = rate * UDP_SECONDS
+    gelf_load.send_udp((node.address, GELF_PORT), token, total, rate)
+    count = settle(node, token, total)
+    print(f"#   UDP {rate} msg/s: {count}/{total} found", flush=True)
+    return 1 - count / total
+
+
+def granted_udp_buffer(node: Node) -> str:
+    """The receive buffer the kernel gave the GELF UDP socket (ss: rb, bytes)."""
+    sockets = run(["docker", "exec", node.name, "ss", "-ulmn", f"sport = :{GELF_PORT}"])
+    granted = re.search(r"rb(\d+)", sockets)
+    return granted.group(1) if granted else "?"
+
+
+def warm_up(node: Node) -> None:
+    """Wait for the inputs, then load the JIT at the first rate for 20 s: not measured."""
+    token = f"w{secrets.token_hex(6)}"
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            gelf_load.send_tcp((node.address, GELF_PORT), token, 10, 10)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(2)
+    gelf_load.send_tcp((node.address, GELF_PORT), token, FIRST_RATE * 20, FIRST_RATE)
+    settle(node, token, 10 + FIRST_RATE * 20)
+
+
+def measure(node: Node, seconds: int, ceiling: float) -> dict[str, float]:
+    warm_up(node)
+    print(f"#   GELF UDP receive buffer granted by the kernel: {granted_udp_buffer(node)}")
+    figures = {"tcp": float(highest_tcp_rate(node, seconds, ceiling))}
+    for rate in UDP_RATES:
+        figures[f"udp{rate}"] = udp_loss(node, rate)
+    return figures
+
+
+def apply_setting(setting: str, files: dict[str, Path]) -> None:
+    """Converge the container with the role's defaults (tuned) or the package's values.
+
+    The role updates its inputs in place when their receive buffers differ.
+    """
+    extra = [files["package defaults"]] if setting == "package defaults" else []
+    seconds, changed = bench_stack.timed_converge(files["inventory"], files["secrets"], extra)
+    print(f"# converged: {setting} settings, {seconds:.0f}s, {changed} changed", flush=True)
+
+
+def print_table(results: dict[str, list[dict[str, float]]], runs: int) -> None:
+    rows = [("GELF TCP highest steady rate, msg/s", "tcp", "{:.0f}")] + [
+        (f"GELF UDP loss at {rate} msg/s", f"udp{rate}", "{:.1%}") for rate in UDP_RATES
+    ]
+    heaps = ", ".join(f"{key} {value}" for key, value in bench_stack.HEAPS.items())
+    print(f"\nmedian of {runs}; the same heaps in both ({heaps}): only the tuning differs")
+    print(f"{'setting':<38} {'tuned':>10} {'package defaults':>17} {'ratio':>7}")
+    for label, key, shape in rows:
+        tuned, stock = (statistics.median(r[key] for r in results[s]) for s in SETTINGS)
+        ratio = f"{tuned / stock:.2f}" if stock else "-"
+        print(f"{label:<38} {shape.format(tuned):>10} {shape.format(stock):>17} {ratio:>7}")
+
+
+def write_files(directory: Path, testbed) -> dict[str, Path]:
+    """The inventory, the secrets, and the extra vars that restore the package's values."""
+    mirror = (testbed.mirror.apt_line, testbed.mirror.public_key)
+    files = {
+        "inventory": bench_stack.write_inventory(directory, [CONTAINER], *mirror),
+        "secrets": bench_stack.write_secrets(directory),
+        "package defaults": directory / "package-defaults.yml",
+    }
+    files["package defaults"].write_text(yaml.safe_dump(PACKAGE_DEFAULTS))
+    return files
+
+
+def node_of(secrets_file: Path) -> Node:
+    password = yaml.safe_load(secrets_file.read_text())["graylog_admin_password"]
+    address = run(["docker", "inspect", "-f", "{{.NetworkSettings.IPAddress}}", CONTAINER])
+    return Node(CONTAINER, address.strip(), password)
+
+
+def run_ingest(testbed, runs: int, seconds: int) -> None:
+    ceiling = gelf_load.sender_ceiling()
+    print(f"# sender alone, unpaced, to a local socket: TCP {ceiling['tcp']:.0f} msg/s,"
+          f" UDP {ceiling['udp']:.0f} msg/s")  # fmt: skip
+    print(f"# TCP step: {seconds}s at a steady rate R; passes when all are found within"
+          f" {FOUND_WITHIN:.0f}s after the last is sent (the stack then indexed at least"
+          f" R*{seconds}/{seconds + FOUND_WITHIN:.0f} msg/s)")  # fmt: skip
+    subprocess.run(["docker", "rm", "-f", CONTAINER], capture_output=True, check=False)
+    container.ensure_host(CONTAINER, testbed.image, testbed.mirror.directory)
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            files = write_files(Path(scratch), testbed)
+            node = node_of(files["secrets"])
+            results: dict[str, list[dict[str, float]]] = {s: [] for s in SETTINGS}
+            for index in range(1, runs + 1):
+                # Tuned first in odd runs, last in even ones: a drift in load hits both.
+                for setting in SETTINGS if index % 2 else SETTINGS[::-1]:
+                    apply_setting(setting, files)
+                    figures = measure(node, seconds, min(ceiling.values()) / 2)
+                    results[setting].append(figures)
+                    print(f"# run {index} {setting}: {figures}", flush=True)
+            print_table(results, runs)
+    finally:
+        run(["docker", "rm", "-f", CONTAINER])
