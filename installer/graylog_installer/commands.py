@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
 from graylog_installer import (
+    git_guard,
     paths,
     preflight,
     progress,
@@ -136,6 +137,9 @@ def install(request: InstallRequest, out: TextIO) -> int:
     choice = state.resolve_secrets(directory, marker, vault_secret, request.regenerate_secrets)
     protect(choice.secrets)
     _report_secrets(choice, directory, report)
+    warning = git_guard.exposure_warning(directory)
+    if warning:
+        report(warning)
 
     run_dir = paths.new_run_dir(directory)
     preflight.run_preflight(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from graylog_installer import paths, secrets_store
+from graylog_installer import git_guard, paths, secrets_store
 from graylog_installer.errors import UsageError
 from graylog_installer.inventory import load_inventory
 from graylog_installer.secrets_store import Secrets
@@ -139,3 +139,4 @@ def _move_into(scratch: Path, directory: Path) -> None:
     (directory / "group_vars").mkdir(exist_ok=True)
     for name in ("group_vars/all.yml", paths.HOSTS_FILE, paths.SECRETS_FILE):
         (scratch / name).replace(directory / name)
+    git_guard.write_ignore_file(directory)

@@ -185,6 +185,8 @@ def test_init_writes_inventory_and_secrets(capsys: pytest.CaptureFixture[str], t
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
     value = secrets_store.load(secrets_file)
     assert value.admin_password not in out  # shown at the end of the first install, not here
+    ignored = (target / ".gitignore").read_text().splitlines()
+    assert "/secrets.yml" in ignored and "/.runs/" in ignored
 
 
 @pytest.mark.parametrize(
