@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from graylog_installer import paths, topology
 from graylog_installer.errors import UsageError
+from graylog_installer.host_needs import PortNeed, port_needs
 from graylog_installer.inventory import Inventory
 
 DEFAULT_ADMIN = "admin"
@@ -32,6 +33,8 @@ class HostPlan:
     heaps_mb: dict[str, int | None]
     # Heap settings written as templates that need facts; preflight cannot check them.
     unresolved: tuple[str, ...] = ()
+    # The ports its services will listen on, which preflight finds free or ours.
+    ports: tuple[PortNeed, ...] = ()
 
     def unresolved_components(self) -> set[str]:
         return {c for c, var in HEAP_VARS.items() if var in self.unresolved}
@@ -190,4 +193,5 @@ def _host_plan(inventory: Inventory, host: str, groups: dict[str, list[str]]) ->
         components=components,
         heaps_mb=heaps,
         unresolved=tuple(unresolved),
+        ports=port_needs(components, lambda name: inventory.var(host, name)),
     )

@@ -109,6 +109,24 @@ def test_a_host_that_is_not_ubuntu_16_04_is_refused(tmp_path, debian_host):
     assert not state.exists()
 
 
+@pytest.fixture
+def busy_host(testbed):
+    """A fresh Ubuntu 16.04 host where another program already holds MongoDB's port."""
+    name = "graylog-installer-itest-busy"
+    subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+    command = ["python2.7", "-m", "SimpleHTTPServer", "27017"]
+    subprocess.run(["docker", "run", "-d", "--name", name, testbed.image, *command], check=True)
+    yield name
+    subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+
+
+def test_a_port_held_by_another_program_is_refused(tmp_path, busy_host):
+    directory = inventory(tmp_path, SINGLE_HOST.replace("HOST", busy_host))
+    result = install(directory)
+    assert_one_line_error(result, busy_host, "port 27017/tcp, needed by mongodb, is held by")
+    assert not paths.state_file(directory).exists()
+
+
 def test_heaps_larger_than_the_host_are_refused(installed_copy):
     hosts = paths.hosts_file(installed_copy)
     original = hosts.read_text()
