@@ -38,6 +38,12 @@ INSTALLER_VARS = (
     # verify: where the entry takes syslog over TCP
     "graylog_syslog_port",
     "graylog_entry_syslog_port",
+    # preflight: the ports the services will listen on (graylog_syslog_port above too)
+    "graylog_rest_port",
+    "graylog_gelf_port",
+    "graylog_gelf_http_port",
+    "elasticsearch_http_port",
+    "mongodb_port",
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 import textwrap
 from pathlib import Path
@@ -42,8 +43,27 @@ def write_inventory(
     return root
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def local_inventory(root: Path) -> Path:
-    """A one-host inventory Ansible runs on this machine (connection local), tiny heaps."""
+    """A one-host inventory Ansible runs on this machine (connection local), tiny heaps.
+    Its movable ports are ones free here now, so that preflight's port check does not
+    depend on what else this machine runs (a sandbox publishes 12201, for one)."""
+    ports = "".join(
+        f"        {name}: {free_port()}\n"
+        for name in (  # not nginx's port: the tests expect the URL http://127.0.0.1/
+            "graylog_rest_port",
+            "graylog_syslog_port",
+            "graylog_gelf_port",
+            "graylog_gelf_http_port",
+            "elasticsearch_http_port",
+            "mongodb_port",
+        )
+    )
     hosts = f"""
     all:
       vars:
@@ -51,7 +71,7 @@ def local_inventory(root: Path) -> Path:
         ansible_python_interpreter: {sys.executable}
         elasticsearch_heap_size: 64m
         graylog_heap_size: 64m
-      children:
+{ports}      children:
         graylog:
           hosts:
             local1:

@@ -235,3 +235,11 @@ def test_clocks_apart_are_a_problem_and_close_ones_are_not() -> None:
     problem = clock_problem({"a": at(0.0), "b": at(42.0), "c": at(-1.0)})
     assert problem is not None and "differ by 43 s (b ahead of c" in problem
     assert clock_problem({"a": at(1000.0)}) is None  # one host: nothing to agree with
+
+
+def test_every_port_variable_is_read_from_the_inventory() -> None:
+    from graylog_installer import host_needs
+    from graylog_installer.inventory import INSTALLER_VARS
+
+    moved_by = {name for needs in host_needs._PORTS.values() for name, *_ in needs if name}
+    assert moved_by and moved_by <= set(INSTALLER_VARS)
