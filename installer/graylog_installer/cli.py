@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from graylog_installer import commands, paths
+from graylog_installer import commands, paths, secrets_store
 from graylog_installer.errors import InstallerError, Interrupted, UsageError
 from graylog_installer.redact import GLOBAL
 from graylog_installer.runner import PlaybookOptions
@@ -111,9 +111,15 @@ def _add_install(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     _inventory_flag(p)
     _vault_flag(p)
     p.add_argument(
-        "--regenerate-secrets",
+        "--rotate-admin-password",
         action="store_true",
-        help="deliberately rotate the secrets of an installed inventory",
+        help="replace the admin password with a new one (shown at the end of the run)",
+    )
+    p.add_argument(
+        "--rotate-password-secret",
+        action="store_true",
+        help="replace Graylog's password_secret: every stored user's password but the "
+        "admin's stops working (reset them) and every session ends",
     )
     p.add_argument(
         "--allow-other-os",
@@ -208,7 +214,7 @@ def dispatch(args: argparse.Namespace) -> int:
         request = commands.InstallRequest(
             inventory=args.inventory,
             vault_password_file=args.vault_password_file,
-            regenerate_secrets=args.regenerate_secrets,
+            rotate=_rotation(args),
             allow_other_os=args.allow_other_os,
             options=options,
         )
@@ -218,6 +224,14 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "sandbox":
         return commands.destroy_sandbox(out)
     return commands.show_secrets(args.inventory, args.vault_password_file, out)
+
+
+def _rotation(args: argparse.Namespace) -> frozenset[str]:
+    keys = {
+        secrets_store.ADMIN_PASSWORD_KEY: args.rotate_admin_password,
+        secrets_store.PASSWORD_SECRET_KEY: args.rotate_password_secret,
+    }
+    return frozenset(key for key, asked in keys.items() if asked)
 
 
 def _fail(message: str, code: int) -> int:

@@ -39,7 +39,8 @@ Report = Callable[[str], None]
 class InstallRequest:
     inventory: Path | None = None
     vault_password_file: Path | None = None
-    regenerate_secrets: bool = False
+    # Secrets to replace deliberately (secrets_store key names); empty on a normal run.
+    rotate: frozenset[str] = frozenset()
     allow_other_os: bool = False
     options: runner.PlaybookOptions = field(default_factory=runner.PlaybookOptions)
 
@@ -134,7 +135,8 @@ def install(request: InstallRequest, out: TextIO) -> int:
 
     marker = state.load_state(directory)
     was_installed = marker.installed
-    choice = state.resolve_secrets(directory, marker, vault_secret, request.regenerate_secrets)
+    _refuse_partial_rotation(request, marker)
+    choice = state.resolve_secrets(directory, marker, vault_secret, request.rotate)
     protect(choice.secrets)
     _report_secrets(choice, directory, report)
     warning = git_guard.exposure_warning(directory)
@@ -170,9 +172,24 @@ def install(request: InstallRequest, out: TextIO) -> int:
     full_run = not request.options.tags
     marker.record_success(choice.secrets, final.tasks_started if full_run else None)
     state.save_state(directory, marker)
-    show_password = not was_installed or choice.status is state.SecretsStatus.ROTATED
+    if allow_change and secrets_store.drop_rotation_copy(paths.secrets_file(directory)):
+        report("Rotation complete on every host: the copy of the previous secrets was removed.")
+    show_password = not was_installed or secrets_store.ADMIN_PASSWORD_KEY in choice.replaced
     _report_done(topo, choice.secrets, show_password, directory, outcome.log_path, out)
     return 0
+
+
+def _refuse_partial_rotation(request: InstallRequest, marker: state.InstallState) -> None:
+    """A rotation must reach every host in one full run: the marker then records it done."""
+    options = request.options
+    rotating = bool(request.rotate) or marker.rotation_pending
+    if rotating and (options.limit or options.tags):
+        raise UsageError(
+            "a secrets rotation must reach every host with the whole playbook: "
+            "run it without --limit and --tags"
+        )
+    if request.rotate and options.check:
+        raise UsageError("--check cannot rotate secrets: it would write a new secrets file")
 
 
 def _report_secrets(choice: state.SecretsChoice, directory: Path, report: Report) -> None:
@@ -180,8 +197,8 @@ def _report_secrets(choice: state.SecretsChoice, directory: Path, report: Report
     if choice.status is state.SecretsStatus.CREATED:
         report(f"Generated secrets in {path} (mode 0600): back it up.")
     elif choice.status is state.SecretsStatus.ROTATED:
-        kept = f"; the previous file is {choice.backup}" if choice.backup else ""
-        report(f"Rotated secrets in {path}{kept}")
+        kept = f"; the previous file is kept as {choice.backup} until the run succeeds"
+        report(f"Rotated secrets in {path}{kept if choice.backup else ''}")
 
 
 def _run_site(

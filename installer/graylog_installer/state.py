@@ -3,7 +3,8 @@
 After a successful install, INVENTORY/.graylog-installer-state.json records salted
 fingerprints of the secrets (never the secrets). A later run whose secrets file is missing
 or different would push new secrets to a running cluster, so it is refused unless the
-operator asks for a rotation with --regenerate-secrets.
+operator asks for a rotation: --rotate-admin-password, or --rotate-password-secret (which
+also makes every Graylog user's stored password unusable but the admin's).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets as random
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
@@ -103,39 +105,51 @@ class SecretsChoice:
     secrets: Secrets
     status: SecretsStatus
     backup: Path | None = None
+    replaced: frozenset[str] = frozenset()  # the keys whose value is new
+
+
+# The flag that rotates each secret, for messages.
+ROTATION_FLAGS = {
+    secrets_store.ADMIN_PASSWORD_KEY: "--rotate-admin-password",
+    secrets_store.PASSWORD_SECRET_KEY: "--rotate-password-secret",
+}
 
 
 def resolve_secrets(
     inventory: Path,
     state: InstallState,
     vault_secret: VaultSecret | None = None,
-    regenerate: bool = False,
+    rotate: frozenset[str] = frozenset(),
 ) -> SecretsChoice:
     """Load, create or (only when asked) rotate the inventory's secrets."""
     path = paths.secrets_file(inventory)
     exists = path.exists() or path.is_symlink()
-    if regenerate:
-        saved = secrets_store.backup(path) if exists else None
-        return _create(path, state, vault_secret, SecretsStatus.ROTATED, saved)
     if not exists:
-        if state.installed:
+        if state.installed and secrets_store.PASSWORD_SECRET_KEY not in rotate:
             raise UsageError(_missing_message(path, state))
-        return _create(path, state, vault_secret, SecretsStatus.CREATED, None)
+        status = SecretsStatus.ROTATED if state.installed else SecretsStatus.CREATED
+        value = secrets_store.generate()
+        return _save(path, state, vault_secret, value, status, None, value.as_mapping().keys())
     value = secrets_store.load(path, vault_secret)
-    differing = state.differing_keys(value) if state.installed else []
-    if differing:
-        raise UsageError(_mismatch_message(path, state, differing))
-    return SecretsChoice(value, SecretsStatus.LOADED)
+    differing = set(state.differing_keys(value)) if state.installed else set()
+    if differing - rotate:
+        raise UsageError(_mismatch_message(path, state, sorted(differing - rotate)))
+    if not rotate:
+        return SecretsChoice(value, SecretsStatus.LOADED)
+    copy = secrets_store.keep_rotation_copy(path)
+    new = secrets_store.rotated(value, rotate)
+    return _save(path, state, vault_secret, new, SecretsStatus.ROTATED, copy, rotate)
 
 
-def _create(
+def _save(
     path: Path,
     state: InstallState,
     vault_secret: VaultSecret | None,
+    value: Secrets,
     status: SecretsStatus,
-    saved: Path | None,
+    copy: Path | None,
+    replaced: Iterable[str],
 ) -> SecretsChoice:
-    value = secrets_store.generate()
     secrets_store.save(path, value, vault_secret)
     if state.installed:
         # Remember the new secrets now: a failed rotation run can then be retried without
@@ -143,20 +157,21 @@ def _create(
         state.remember(value)
         state.rotation_pending = True
         save_state(path.parent, state)
-    return SecretsChoice(value, status, saved)
+    return SecretsChoice(value, status, copy, frozenset(replaced))
 
 
 def _missing_message(path: Path, state: InstallState) -> str:
     return (
         f"{path} is missing but this inventory was installed on {state.installed_at}; "
-        "restore the file from your backup, or pass --regenerate-secrets to rotate "
-        "the secrets deliberately"
+        "restore the file from your backup, or pass --rotate-password-secret to start over "
+        "with new secrets (every Graylog user but the admin then needs a new password)"
     )
 
 
 def _mismatch_message(path: Path, state: InstallState, keys: list[str]) -> str:
+    flags = " ".join(ROTATION_FLAGS[key] for key in keys if key in ROTATION_FLAGS)
     return (
         f"{path} holds a different {' and '.join(keys)} than the one installed on "
         f"{state.installed_at}; restore the original file from your backup, or pass "
-        "--regenerate-secrets to rotate the secrets deliberately"
+        f"{flags} to rotate deliberately"
     )

@@ -330,15 +330,35 @@ def test_install_refuses_lost_secrets_before_touching_hosts(
     runs_before = sorted((inventory / ".runs").iterdir())
     code, _, err = run(capsys, "install", "-i", str(inventory), "--allow-other-os")
     assert code == 2
-    assert_one_line_error(err, "--regenerate-secrets")
+    assert_one_line_error(err, "--rotate-password-secret")
     assert sorted((inventory / ".runs").iterdir()) == runs_before  # no run was started
 
     code, out, err = run(
-        capsys, "install", "-i", str(inventory), "--allow-other-os", "--regenerate-secrets"
+        capsys, "install", "-i", str(inventory), "--allow-other-os", "--rotate-password-secret"
     )
     assert code == 0, err
     assert "secret change allowed=True" in last_log(inventory)
     assert "admin password: " + secrets_store.load(inventory / "secrets.yml").admin_password in out
+
+
+def test_install_rotates_the_admin_password_and_then_drops_the_copy(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path
+) -> None:
+    inventory = local_inventory(tmp_path / "inv")
+    assert run(capsys, "install", "-i", str(inventory), "--allow-other-os")[0] == 0
+    old = secrets_store.load(inventory / "secrets.yml")
+    flags = ("install", "-i", str(inventory), "--allow-other-os", "--rotate-admin-password")
+    for partial in (["--limit", "localhost"], ["--tags", "x"], ["--check"]):
+        code, _, err = run(capsys, *flags, *partial)
+        assert code == 2 and secrets_store.load(inventory / "secrets.yml") == old
+        assert_one_line_error(err, "rotat")
+    code, out, err = run(capsys, *flags)
+    assert code == 0, err
+    new = secrets_store.load(inventory / "secrets.yml")
+    assert new.password_secret == old.password_secret
+    assert f"admin password: {new.admin_password}" in out
+    assert "copy of the previous secrets was removed" in out
+    assert not list(inventory.glob(".secrets-*"))
 
 
 def test_install_failure_is_one_sentence_with_log(

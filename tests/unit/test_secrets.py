@@ -128,7 +128,7 @@ def test_missing_file_for_installed_inventory_refused(inventory_dir: Path) -> No
     with pytest.raises(UsageError) as caught:
         resolve_secrets(inventory_dir, marker)
     message = str(caught.value)
-    assert "missing" in message and "restore" in message and "--regenerate-secrets" in message
+    assert "missing" in message and "restore" in message and "--rotate-password-secret" in message
     assert not (inventory_dir / "secrets.yml").exists()
 
 
@@ -159,18 +159,69 @@ def test_corrupt_marker_refused(inventory_dir: Path) -> None:
         load_state(inventory_dir)
 
 
-def test_regenerate_rotates_keeps_backup_and_marks_rotation(inventory_dir: Path) -> None:
+ADMIN = frozenset({secrets_store.ADMIN_PASSWORD_KEY})
+PASSWORD_SECRET = frozenset({secrets_store.PASSWORD_SECRET_KEY})
+
+
+def test_admin_rotation_keeps_password_secret_and_a_copy_until_success(
+    inventory_dir: Path,
+) -> None:
     old = resolve_secrets(inventory_dir, load_state(inventory_dir)).secrets
     marker = installed(inventory_dir, old)
-    rotated = resolve_secrets(inventory_dir, marker, regenerate=True)
-    assert rotated.status is SecretsStatus.ROTATED
-    assert rotated.secrets.password_secret != old.password_secret
+    rotated = resolve_secrets(inventory_dir, marker, rotate=ADMIN)
+    assert rotated.status is SecretsStatus.ROTATED and rotated.replaced == ADMIN
+    assert rotated.secrets.password_secret == old.password_secret
+    assert rotated.secrets.admin_password != old.admin_password
     assert rotated.backup is not None and mode(rotated.backup) == 0o600
     assert secrets_store.load(rotated.backup) == old
     reloaded = load_state(inventory_dir)
     assert reloaded.rotation_pending and reloaded.differing_keys(rotated.secrets) == []
     # A retry without the flag (say the rotation run failed) loads the new secrets.
     assert resolve_secrets(inventory_dir, reloaded).secrets == rotated.secrets
+
+
+def test_password_secret_rotation_is_its_own_choice(inventory_dir: Path) -> None:
+    old = resolve_secrets(inventory_dir, load_state(inventory_dir)).secrets
+    rotated = resolve_secrets(
+        inventory_dir, installed(inventory_dir, old), rotate=PASSWORD_SECRET
+    ).secrets
+    assert rotated.password_secret != old.password_secret
+    assert rotated.admin_password == old.admin_password
+
+
+def test_one_copy_is_kept_however_often_a_rotation_is_retried(inventory_dir: Path) -> None:
+    old = resolve_secrets(inventory_dir, load_state(inventory_dir)).secrets
+    first = resolve_secrets(inventory_dir, installed(inventory_dir, old), rotate=ADMIN)
+    second = resolve_secrets(inventory_dir, load_state(inventory_dir), rotate=ADMIN)
+    assert first.backup == second.backup
+    assert secrets_store.load(second.backup) == old  # the one the hosts may still have
+    copies = [p.name for p in inventory_dir.iterdir() if p.name.endswith(".bak")]
+    assert copies == [secrets_store.ROTATION_COPY]
+    assert secrets_store.drop_rotation_copy(inventory_dir / "secrets.yml")
+    assert not any(p.name.endswith(".bak") for p in inventory_dir.iterdir())
+    assert not secrets_store.drop_rotation_copy(inventory_dir / "secrets.yml")
+
+
+def test_lost_file_is_replaced_only_with_the_password_secret_flag(inventory_dir: Path) -> None:
+    old = resolve_secrets(inventory_dir, load_state(inventory_dir)).secrets
+    marker = installed(inventory_dir, old)
+    (inventory_dir / "secrets.yml").unlink()
+    with pytest.raises(UsageError, match="--rotate-password-secret"):
+        resolve_secrets(inventory_dir, marker, rotate=ADMIN)
+    assert not (inventory_dir / "secrets.yml").exists()
+    fresh = resolve_secrets(inventory_dir, marker, rotate=PASSWORD_SECRET)
+    assert fresh.replaced == ADMIN | PASSWORD_SECRET  # nothing was left to keep
+    assert fresh.secrets.admin_password != old.admin_password
+
+
+def test_a_changed_file_names_the_flag_for_what_changed(inventory_dir: Path) -> None:
+    value = resolve_secrets(inventory_dir, load_state(inventory_dir)).secrets
+    marker = installed(inventory_dir, value)
+    secrets_store.save(inventory_dir / "secrets.yml", Secrets("P" * 96, value.admin_password))
+    with pytest.raises(UsageError) as caught:
+        resolve_secrets(inventory_dir, marker, rotate=ADMIN)
+    assert "different graylog_password_secret" in str(caught.value)
+    assert "--rotate-password-secret" in str(caught.value)
 
 
 def test_vault_round_trip(inventory_dir: Path, tmp_path: Path) -> None:
