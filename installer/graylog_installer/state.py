@@ -115,8 +115,9 @@ def resolve_secrets(
     path = paths.secrets_file(inventory)
     exists = path.exists() or path.is_symlink()
     if regenerate:
+        previous = _readable(path, vault_secret) if exists else None
         saved = secrets_store.backup(path) if exists else None
-        return _create(path, state, vault_secret, SecretsStatus.ROTATED, saved)
+        return _create(path, state, vault_secret, SecretsStatus.ROTATED, saved, previous)
     if not exists:
         if state.installed:
             raise UsageError(_missing_message(path, state))
@@ -134,8 +135,11 @@ def _create(
     vault_secret: VaultSecret | None,
     status: SecretsStatus,
     saved: Path | None,
+    previous: Secrets | None = None,
 ) -> SecretsChoice:
     value = secrets_store.generate()
+    if previous is not None:
+        value = value.keeping_operator_values(previous)
     secrets_store.save(path, value, vault_secret)
     if state.installed:
         # Remember the new secrets now: a failed rotation run can then be retried without
@@ -144,6 +148,14 @@ def _create(
         state.rotation_pending = True
         save_state(path.parent, state)
     return SecretsChoice(value, status, saved)
+
+
+def _readable(path: Path, vault_secret: VaultSecret | None) -> Secrets | None:
+    """The file's secrets, or None when it cannot be read (a rotation replaces it anyway)."""
+    try:
+        return secrets_store.load(path, vault_secret)
+    except UsageError:
+        return None
 
 
 def _missing_message(path: Path, state: InstallState) -> str:
