@@ -24,6 +24,9 @@ from graylog_checks import (
     wait_for_total,
 )
 
+# The stack's host; the scenario's mail server (group smtp_sink) is checked in test_alerts.py.
+testinfra_hosts = ["ansible://graylog"]
+
 SERVICES = ("mongodb", "elasticsearch", "graylog-server", "nginx")
 
 # The role's inputs (type, title) and the port each must listen on.
