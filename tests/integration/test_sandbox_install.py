@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import re
+import urllib.error
+import urllib.request
 
 import pytest
 from conftest import graylog_installer
@@ -93,3 +96,37 @@ def test_second_install_changes_nothing_and_keeps_the_secrets(sandbox_inventory,
     # Shown once, after the first install only.
     shown_again = admin_password in result.stdout
     assert not shown_again, "the admin password was printed again on a re-run"
+
+
+def api_status(password: str) -> int:
+    """The HTTP status of an authenticated API call through nginx as the admin."""
+    token = base64.b64encode(f"admin:{password}".encode()).decode()
+    request = urllib.request.Request(
+        SANDBOX_URL + "api/system", headers={"Authorization": f"Basic {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+# Last in this file: it changes the admin password the tests above use.
+def test_rotating_the_admin_password_reaches_graylog(sandbox_inventory, admin_password):
+    secrets_path = paths.secrets_file(sandbox_inventory)
+    before = secrets_store.load(secrets_path)
+    result = graylog_installer("install", "--rotate-admin-password")
+    assert result.returncode == 0, result.stderr
+    after = secrets_store.load(secrets_path)
+    new_password = Hidden(after.admin_password)
+    rotated = new_password != admin_password
+    assert rotated, "the admin password was not replaced"
+    kept = after.password_secret == before.password_secret
+    assert kept, "password_secret changed although only the admin password was rotated"
+    shown = f"admin password: {new_password}" in result.stdout
+    assert shown, "the new admin password was not printed at the end of the run"
+    assert not list(sandbox_inventory.glob(".secrets-*")), "a copy of the old secrets was left"
+    assert api_status(new_password) == 200
+    assert api_status(admin_password) == 401
+    verified = graylog_installer("verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
