@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from conftest import graylog_installer
 
 from graylog_installer import paths, secrets_store
-from graylog_installer.redact import Hidden
 from graylog_installer.sandbox import SANDBOX_HOST
 
-SANDBOX_URL = "http://127.0.0.1:8780/"
-
-
-@pytest.fixture(scope="module")
-def admin_password(sandbox_inventory) -> str:
-    # Hidden: a failing test prints its arguments, and this one must show only a mask.
-    return Hidden(secrets_store.load(paths.secrets_file(sandbox_inventory)).admin_password)
+SANDBOX_URL = "https://127.0.0.1:8443/"
 
 
 def recap_counts(stdout: str, host: str) -> dict[str, int]:
@@ -67,9 +59,10 @@ def test_first_install_changed_the_host(first_install):
     assert recap_counts(first_install.stdout, SANDBOX_HOST)["changed"] > 0
 
 
-def test_verify_passes_through_nginx(sandbox_inventory):
+def test_verify_passes_through_nginx_over_https(sandbox_inventory):
     result = graylog_installer("verify")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Verifying {SANDBOX_URL} " in result.stdout
     assert "FAIL" not in result.stdout
     assert result.stdout.count("PASS") >= 5
 
