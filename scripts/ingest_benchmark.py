@@ -12,6 +12,7 @@ import base64
 import json
 import re
 import secrets
+import ssl
 import statistics
 import subprocess
 import tempfile
@@ -25,6 +26,7 @@ import bench_stack
 import gelf_load
 import yaml
 
+from graylog_installer import entry_tls
 from graylog_installer.sandbox import container
 from graylog_installer.sandbox.host_tools import run
 
@@ -62,15 +64,18 @@ class Node:
     name: str
     address: str
     password: str
+    # The certificate the playbook generates next to the inventory, at the first converge.
+    certificate: Path
 
     def api(self, path: str, method: str = "GET") -> dict:
         """Graylog's REST API through nginx, as a user reaches it."""
-        request = urllib.request.Request(f"http://{self.address}/api/{path}", method=method)
+        request = urllib.request.Request(f"https://{self.address}/api/{path}", method=method)
         token = base64.b64encode(f"admin:{self.password}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
         request.add_header("Accept", "application/json")
         request.add_header("X-Requested-By", "benchmark")
-        with urllib.request.urlopen(request, timeout=30) as response:
+        tls = ssl.create_default_context(cafile=str(self.certificate))  # trusts only it
+        with urllib.request.urlopen(request, timeout=30, context=tls) as response:
             body = response.read()
         return json.loads(body) if body else {}
 
@@ -224,7 +229,8 @@ def write_files(directory: Path, testbed) -> dict[str, Path]:
 def node_of(secrets_file: Path) -> Node:
     password = yaml.safe_load(secrets_file.read_text())["graylog_admin_password"]
     address = run(["docker", "inspect", "-f", "{{.NetworkSettings.IPAddress}}", CONTAINER])
-    return Node(CONTAINER, address.strip(), password)
+    certificate = entry_tls.generated_certificate(secrets_file.parent)
+    return Node(CONTAINER, address.strip(), password, certificate)
 
 
 def run_ingest(testbed, runs: int, seconds: int) -> None:

@@ -100,7 +100,7 @@ def _add_init(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) 
         metavar="HOST",
         help="host whose rsyslog forwards its logs to the stack (optional, repeatable)",
     )
-    p.add_argument("--external-url", metavar="URL", help="URL users open, e.g. http://logs/")
+    p.add_argument("--external-url", metavar="URL", help="URL users open, e.g. https://logs/")
     p.add_argument("--admin-user", default="admin", metavar="NAME")
     p.add_argument("--ssh-user", metavar="USER", help="remote user Ansible logs in as")
     _vault_flag(p)

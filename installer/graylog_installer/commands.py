@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
 from graylog_installer import (
+    entry_tls,
     git_guard,
     paths,
     preflight,
@@ -237,6 +238,9 @@ def _report_done(
 ) -> None:
     print("", file=out)
     print(f"Graylog is installed: {topo.external_url}", file=out)
+    if topo.tls.enabled and topo.tls.generated:
+        print(f"  certificate: {topo.tls.certificate} (self-signed: import it into", file=out)
+        print("  your browser or system as trusted, or use your own; see README)", file=out)
     print(f"  admin username: {topo.admin_username}", file=out)
     if show_password:
         # The one place a secret is printed on purpose, so it bypasses the redactor.
@@ -268,7 +272,8 @@ def verify_stack(
     value = load_existing_secrets(directory, vault_secret)
     syslog = entry_syslog_target(loaded, topo)
     report(f"Verifying {topo.external_url} (syslog {syslog}) as {topo.admin_username}")
-    client = verify.Client(topo.external_url, topo.admin_username, value.admin_password)
+    tls = entry_tls.client_context(topo.tls) if topo.external_url.startswith("https:") else None
+    client = verify.Client(topo.external_url, topo.admin_username, value.admin_password, tls=tls)
     checks = verify.run_checks(
         client,
         expected_nodes=len(topo.groups["graylog"]),

@@ -35,6 +35,11 @@ INSTALLER_VARS = (
     "elasticsearch_heap_size",
     "graylog_heap_size",
     "nginx_listen_port",
+    # HTTPS at the entry: on or off, its port, the operator's certificate and key
+    "graylog_entry_tls",
+    "graylog_entry_https_port",
+    "graylog_tls_certificate_file",
+    "graylog_tls_key_file",
     # verify: where the entry takes syslog over TCP
     "graylog_syslog_port",
     "graylog_entry_syslog_port",

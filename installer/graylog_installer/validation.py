@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from graylog_installer import paths, topology
+from graylog_installer import entry_tls, paths, topology
+from graylog_installer.entry_tls import EntryTls
 from graylog_installer.errors import UsageError
 from graylog_installer.host_needs import PortNeed, port_needs
 from graylog_installer.inventory import Inventory
@@ -49,6 +50,7 @@ class Topology:
     admin_username: str
     hosts: dict[str, HostPlan]
     plan: dict[str, Any]
+    tls: EntryTls
 
     def describe_master(self) -> str:
         if not self.master_chosen:
@@ -79,14 +81,19 @@ def validate(inventory: Inventory) -> Topology:
     )
     groups = {name: list(inventory.groups.get(name, [])) for name in topology.KNOWN_GROUPS}
     graylog = groups["graylog"]
+    front = (groups[topology.ENTRY_GROUP] or graylog)[0]
+    tls = entry_tls.read_settings(
+        inventory.path, lambda name, default: inventory.var(front, name, default)
+    )
     return Topology(
         groups=groups,
         master=layout["graylog"]["master"],
         master_chosen=layout["graylog"]["master_reason"] != "graylog_master",
-        external_url=_external_url(inventory, graylog, groups[topology.ENTRY_GROUP]),
+        external_url=_external_url(inventory, graylog, groups[topology.ENTRY_GROUP], tls),
         admin_username=_admin_username(inventory, graylog),
         hosts={host: _host_plan(inventory, host, groups) for host in inventory.hosts()},
         plan=layout,
+        tls=tls,
     )
 
 
@@ -121,16 +128,26 @@ def _same_on_all(inventory: Inventory, hosts: list[str], name: str) -> Any:
     return values[hosts[0]]
 
 
-def _external_url(inventory: Inventory, graylog: list[str], entry: list[str]) -> str:
+def _external_url(inventory: Inventory, graylog: list[str], entry: list[str], tls: EntryTls) -> str:
     value = _same_on_all(inventory, graylog, "graylog_external_url")
     if value is None or value == "":
         # No URL configured: the load balancer's, else the first Graylog host's nginx.
         front = entry[0] if entry else graylog[0]
-        port_var = "haproxy_http_port" if entry else "nginx_listen_port"
-        port = str(inventory.var(front, port_var, 80))
-        suffix = "" if port == "80" else f":{port}"
-        return f"http://{_url_host(host_address(inventory, front))}{suffix}/"
-    return normalise_url(str(value))
+        if tls.enabled:
+            port, default = str(tls.https_port), str(entry_tls.DEFAULT_HTTPS_PORT)
+        else:
+            port_var = "haproxy_http_port" if entry else "nginx_listen_port"
+            port, default = str(inventory.var(front, port_var, 80)), "80"
+        suffix = "" if port == default else f":{port}"
+        return f"{tls.scheme()}://{_url_host(host_address(inventory, front))}{suffix}/"
+    url = normalise_url(str(value))
+    if tls.enabled and not url.startswith("https://"):
+        # A page served over HTTPS may not call an http:// API; HTTP only redirects.
+        raise UsageError(
+            f"graylog_external_url {url!r} must start with https:// while the entry serves "
+            "HTTPS (graylog_entry_tls, on by default); or set graylog_entry_tls: false"
+        )
+    return url
 
 
 def normalise_url(value: str) -> str:

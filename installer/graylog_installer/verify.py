@@ -13,6 +13,7 @@ import base64
 import json
 import secrets
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -82,10 +83,17 @@ class Check:
 
 class Client:
     def __init__(
-        self, base_url: str, username: str, password: str, timeout: float = REQUEST_TIMEOUT
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        timeout: float = REQUEST_TIMEOUT,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.timeout = timeout
+        # Which certificates HTTPS trusts (None: the system's authorities).
+        self.tls = tls
         token = base64.b64encode(f"{username}:{password}".encode()).decode()
         self._auth = f"Basic {token}"
 
@@ -109,7 +117,7 @@ class Client:
         if auth:
             request.add_header("Authorization", self._auth)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as reply:
+            with urllib.request.urlopen(request, timeout=self.timeout, context=self.tls) as reply:
                 body = reply.read(BODY_LIMIT)
                 return Response(reply.status, body, reply.headers.get_content_type())
         except urllib.error.HTTPError as reply:
@@ -117,6 +125,8 @@ class Client:
             return Response(reply.code, body, reply.headers.get_content_type())
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
+            if isinstance(reason, ssl.SSLCertVerificationError):
+                reason = f"the certificate served is not the expected one ({reason.verify_message})"
             raise HttpFailure(f"no answer from {request.full_url}: {reason}") from None
 
 

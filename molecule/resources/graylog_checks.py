@@ -1,4 +1,5 @@
-"""Checks the Molecule scenarios share: HTTP as a user reaches nginx, and reads on the host.
+"""Checks the Molecule scenarios share: HTTPS as a user reaches the entry, and reads on
+the host.
 
 Written independently of the installer's own `verify` command, so that a bug there cannot
 hide the same bug here.
@@ -7,13 +8,16 @@ hide the same bug here.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
+import ssl
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from pathlib import Path
 
 import yaml
 
@@ -29,10 +33,32 @@ def load_test_secrets() -> dict[str, str]:
         return {name: Hidden(value) for name, value in yaml.safe_load(handle).items()}
 
 
+def entry_certificate() -> Path:
+    """The certificate the entry must serve: the one the playbook generated next to the
+    inventory (GRAYLOG_TEST_ENTRY_CERTIFICATE names it for an inventory of your own)."""
+    named = os.environ.get("GRAYLOG_TEST_ENTRY_CERTIFICATE")
+    if named:
+        return Path(named)
+    return Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent / "tls" / "entry.crt"
+
+
+@functools.cache
+def _trusting(certificate: Path, modified: float) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(cafile=str(certificate))
+    return context
+
+
+def entry_context() -> ssl.SSLContext:
+    """HTTPS that trusts exactly the entry's certificate (re-read when it is replaced)."""
+    certificate = entry_certificate()
+    return _trusting(certificate, certificate.stat().st_mtime)
+
+
 def nginx_url(host) -> str:
-    """http://<container address>: the container runs on this machine's Docker bridge."""
+    """https://<container address>: the container runs on this machine's Docker bridge."""
     address = host.interface("eth0").addresses[0]
-    return f"http://{address}"
+    return f"https://{address}"
 
 
 def http_get(url: str, auth: tuple[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
@@ -82,7 +108,8 @@ def _request(
         token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
     try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
+        context = entry_context() if request.full_url.startswith("https:") else None
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT, context=context) as response:
             return response.status, response.read().decode(), dict(response.headers)
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode(errors="replace"), dict(error.headers)

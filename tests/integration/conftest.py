@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from graylog_installer import paths
+from graylog_installer import paths, secrets_store
+from graylog_installer.redact import Hidden
 from graylog_installer.sandbox import build_testbed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,6 +55,12 @@ def first_install(testbed) -> Result:
 def sandbox_inventory(first_install) -> Path:
     assert first_install.returncode == 0, first_install.stderr
     return paths.sandbox_inventory()
+
+
+@pytest.fixture(scope="session")
+def admin_password(sandbox_inventory) -> str:
+    # Hidden: a failing test prints its arguments, and this one must show only a mask.
+    return Hidden(secrets_store.load(paths.secrets_file(sandbox_inventory)).admin_password)
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ def inventory(fresh_host, testbed, tmp_path_factory) -> Path:
         "  vars:\n"
         "    ansible_connection: community.docker.docker\n"
         "    ansible_python_interpreter: /usr/bin/python2.7\n"
-        f"    graylog_external_url: http://{address_of(fresh_host)}/\n"
+        f"    graylog_external_url: https://{address_of(fresh_host)}/\n"
         "    elasticsearch_heap_size: 512m\n"
         "    graylog_heap_size: 768m\n"
         "  children:\n"

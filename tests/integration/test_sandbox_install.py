@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import base64
 import re
+import ssl
 import urllib.error
 import urllib.request
 
-import pytest
 from conftest import graylog_installer
 
-from graylog_installer import paths, secrets_store
+from graylog_installer import entry_tls, paths, secrets_store
 from graylog_installer.redact import Hidden
 from graylog_installer.sandbox import SANDBOX_HOST
 
-SANDBOX_URL = "http://127.0.0.1:8780/"
-
-
-@pytest.fixture(scope="module")
-def admin_password(sandbox_inventory) -> str:
-    # Hidden: a failing test prints its arguments, and this one must show only a mask.
-    return Hidden(secrets_store.load(paths.secrets_file(sandbox_inventory)).admin_password)
+SANDBOX_URL = "https://127.0.0.1:8443/"
 
 
 def recap_counts(stdout: str, host: str) -> dict[str, int]:
@@ -70,9 +64,10 @@ def test_first_install_changed_the_host(first_install):
     assert recap_counts(first_install.stdout, SANDBOX_HOST)["changed"] > 0
 
 
-def test_verify_passes_through_nginx(sandbox_inventory):
+def test_verify_passes_through_nginx_over_https(sandbox_inventory):
     result = graylog_installer("verify")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Verifying {SANDBOX_URL} " in result.stdout
     assert "FAIL" not in result.stdout
     assert result.stdout.count("PASS") >= 5
 
@@ -98,14 +93,15 @@ def test_second_install_changes_nothing_and_keeps_the_secrets(sandbox_inventory,
     assert not shown_again, "the admin password was printed again on a re-run"
 
 
-def api_status(password: str) -> int:
+def api_status(inventory, password: str) -> int:
     """The HTTP status of an authenticated API call through nginx as the admin."""
     token = base64.b64encode(f"admin:{password}".encode()).decode()
     request = urllib.request.Request(
         SANDBOX_URL + "api/system", headers={"Authorization": f"Basic {token}"}
     )
+    trusted = ssl.create_default_context(cafile=str(entry_tls.generated_certificate(inventory)))
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10, context=trusted) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
@@ -126,7 +122,7 @@ def test_rotating_the_admin_password_reaches_graylog(sandbox_inventory, admin_pa
     shown = f"admin password: {new_password}" in result.stdout
     assert shown, "the new admin password was not printed at the end of the run"
     assert not list(sandbox_inventory.glob(".secrets-*")), "a copy of the old secrets was left"
-    assert api_status(new_password) == 200
-    assert api_status(admin_password) == 401
+    assert api_status(sandbox_inventory, new_password) == 200
+    assert api_status(sandbox_inventory, admin_password) == 401
     verified = graylog_installer("verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr

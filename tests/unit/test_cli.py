@@ -228,7 +228,7 @@ def test_init_writes_each_cluster_topology(
     topo = validate(load_inventory(target))
     assert topo.plan["mongodb"]["replica_set"] == "rs01"
     assert topo.plan["elasticsearch"]["minimum_master_nodes"] == 2
-    entry = "http://10.0.0.9/" if "loadbalancer" in expected else "http://g1/"
+    entry = "https://10.0.0.9/" if "loadbalancer" in expected else "https://g1/"
     assert topo.external_url == entry
     if "log_senders" in expected:
         assert topo.plan["senders"]["targets"] == {"web1": ["10.0.0.1", "10.0.0.2", "10.0.0.3"]}
@@ -299,7 +299,7 @@ def test_install_twice_keeps_secrets_and_shows_password_once(
     assert code == 0, err
     value = secrets_store.load(inventory / "secrets.yml")
     assert f"admin password: {value.admin_password}" in out
-    assert "Graylog is installed: http://127.0.0.1/" in out
+    assert "Graylog is installed: https://127.0.0.1/" in out
     assert "local1" in out and "Start graylog-server" in out
     assert value.password_secret not in out + err
     assert (inventory / ".graylog-installer-state.json").exists()

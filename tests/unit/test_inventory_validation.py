@@ -43,7 +43,7 @@ def test_single_node_defaults(tmp_path: Path) -> None:
     assert topo.master == "gl1" and topo.master_chosen
     assert "chosen automatically" in topo.describe_master()
     assert topo.admin_username == "admin"
-    assert topo.external_url == "http://gl1/"
+    assert topo.external_url == "https://gl1/"
     assert topo.hosts["gl1"].components == ("graylog", "elasticsearch", "mongodb")
     assert topo.hosts["gl1"].heaps_mb == {"elasticsearch": None, "graylog": None}
 
@@ -155,7 +155,7 @@ def test_heap_template_needing_facts_is_left_for_later(tmp_path: Path) -> None:
 def test_ini_hosts_file_is_read_like_ansible_does(tmp_path: Path) -> None:
     hosts = "[graylog]\nn1 ansible_host=192.0.2.7\n[elasticsearch]\nn1\n[mongodb]\nn1\n"
     topo = topology(tmp_path, hosts)
-    assert topo.external_url == "http://192.0.2.7/"
+    assert topo.external_url == "https://192.0.2.7/"
 
 
 @pytest.mark.parametrize(
@@ -180,7 +180,7 @@ def test_bad_heap_in_inventory_names_host_and_variable(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("url", "expected"),
-    [("https://logs.example.com", "https://logs.example.com/"), ("http://[::1]:8080/", None)],
+    [("https://logs.example.com", "https://logs.example.com/"), ("https://[::1]:8443/", None)],
 )
 def test_external_url_accepted(tmp_path: Path, url: str, expected: str | None) -> None:
     topo = topology(
@@ -213,13 +213,53 @@ def test_external_url_must_agree_across_graylog_hosts(tmp_path: Path) -> None:
     assert "must be the same on every graylog host" in message
 
 
-def test_default_url_uses_the_nginx_port(tmp_path: Path) -> None:
+def test_default_url_uses_the_nginx_port_without_tls(tmp_path: Path) -> None:
     topo = topology(
         tmp_path,
         groups(["gl1"], ["gl1"], ["gl1"]),
-        group_vars={"all": "nginx_listen_port: 8080\ngraylog_external_url: ''\n"},
+        group_vars={
+            "all": "nginx_listen_port: 8080\ngraylog_external_url: ''\ngraylog_entry_tls: false\n"
+        },
     )
     assert topo.external_url == "http://gl1:8080/"
+    assert not topo.tls.enabled
+
+
+def test_default_url_uses_the_https_port(tmp_path: Path) -> None:
+    topo = topology(
+        tmp_path,
+        groups(["gl1"], ["gl1"], ["gl1"]),
+        group_vars={"all": "nginx_listen_port: 8080\ngraylog_entry_https_port: 8443\n"},
+    )
+    assert topo.external_url == "https://gl1:8443/"
+
+
+def test_generated_certificate_is_kept_next_to_the_inventory(tmp_path: Path) -> None:
+    topo = topology(tmp_path, groups(["gl1"], ["gl1"], ["gl1"]))
+    assert topo.tls.enabled and topo.tls.generated
+    assert topo.tls.certificate.parent.parent == tmp_path.resolve()
+    assert topo.tls.certificate.name == "entry.crt"
+
+
+def test_operator_certificate_is_the_one_trusted(tmp_path: Path) -> None:
+    variables = "graylog_tls_certificate_file: /etc/ssl/logs.pem\ngraylog_tls_key_file: /k.pem\n"
+    topo = topology(tmp_path, groups(["gl1"], ["gl1"], ["gl1"]), group_vars={"all": variables})
+    assert not topo.tls.generated and str(topo.tls.certificate) == "/etc/ssl/logs.pem"
+
+
+@pytest.mark.parametrize(
+    ("variables", "why"),
+    [
+        ("graylog_external_url: http://logs/\n", "must start with https://"),
+        ("graylog_tls_certificate_file: /c.pem\n", "set both"),
+        ("graylog_tls_certificate_file: c.pem\ngraylog_tls_key_file: k.pem\n", "absolute path"),
+        ("graylog_entry_https_port: 0\n", "graylog_entry_https_port"),
+    ],
+    ids=["http-url", "key-missing", "relative-path", "bad-port"],
+)
+def test_entry_tls_settings_refused(tmp_path: Path, variables: str, why: str) -> None:
+    message = refused(tmp_path, groups(["gl1"], ["gl1"], ["gl1"]), group_vars={"all": variables})
+    assert why in message
 
 
 def test_admin_username_with_colon_refused(tmp_path: Path) -> None:

@@ -401,7 +401,7 @@ all:
             "10.0.0.1:8514",
         ),
         (
-            "graylog_external_url: http://logs.example.com:8080/\n",
+            "graylog_external_url: https://logs.example.com:8443/\n",
             ENTRY_HOSTS,
             "logs.example.com:514",
         ),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from graylog_installer import paths
+from graylog_installer import entry_tls, paths
 from graylog_installer.errors import InstallerError
 from graylog_installer.sandbox import base_image, container, docker_engine, mirror
 from graylog_installer.sandbox.host_tools import run
@@ -22,12 +22,20 @@ from graylog_installer.sandbox.host_tools import run
 SANDBOX_HOST = "graylog-installer-sandbox"
 # Published on loopback only: the sandbox is for this machine's user, not the network.
 SANDBOX_HTTP = "127.0.0.1:8780:80"
+# HTTPS, where 8780 redirects to; the inventory's graylog_external_url names it.
+SANDBOX_HTTPS = "127.0.0.1:8443:443"
 SANDBOX_GELF_UDP = "127.0.0.1:12201:12201/udp"
 SANDBOX_GELF_TCP = "127.0.0.1:12201:12201/tcp"
 # Port 514 of this machine may be its own syslog daemon's: the container's 514 is published
 # as 8514, which the sandbox inventory names in graylog_entry_syslog_port for verify.
 SANDBOX_SYSLOG_TCP = "127.0.0.1:8514:514/tcp"
-SANDBOX_PORTS = (SANDBOX_HTTP, SANDBOX_GELF_UDP, SANDBOX_GELF_TCP, SANDBOX_SYSLOG_TCP)
+SANDBOX_PORTS = (
+    SANDBOX_HTTP,
+    SANDBOX_HTTPS,
+    SANDBOX_GELF_UDP,
+    SANDBOX_GELF_TCP,
+    SANDBOX_SYSLOG_TCP,
+)
 MIRROR_VARS_FILE = "group_vars/all/package_mirror.yml"
 
 Report = Callable[[str], None]
@@ -113,7 +121,8 @@ def unpublished(name: str, published: tuple[str, ...]) -> list[str]:
 def destroy_sandbox(report: Report) -> None:
     """Remove the sandbox container and what was generated for it (its secrets included).
 
-    The secrets go with the container: they protect an installed stack, and none is left.
+    The secrets and the entry's self-signed certificate go with the container: they
+    belong to an installed stack, and none is left.
     """
     if container.state_of(SANDBOX_HOST) is not None:
         run(["docker", "rm", "--force", "--volumes", SANDBOX_HOST])
@@ -123,6 +132,8 @@ def destroy_sandbox(report: Report) -> None:
         paths.secrets_file(inventory),
         paths.state_file(inventory),
         inventory / MIRROR_VARS_FILE,
+        entry_tls.generated_certificate(inventory),
+        entry_tls.generated_key(inventory),
     ):
         if generated.exists():
             generated.unlink()

@@ -31,7 +31,7 @@ def container_address(name: str) -> str:
 def main(node: str) -> int:
     secrets = yaml.safe_load(Path(os.environ["GRAYLOG_TEST_SECRETS_FILE"]).read_text())
     auth = ("admin", secrets["graylog_admin_password"])
-    base_url = f"http://{container_address(node)}"
+    base_url = f"https://{container_address(node)}"  # the single node is the entry
     batch = uuid.uuid4().hex
     refused = [
         i

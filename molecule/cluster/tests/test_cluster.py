@@ -1,6 +1,6 @@
 """What an operator checks after growing one node into a cluster by re-running the installer.
 
-The checks run from this machine: HTTP to the single entry (HAProxy on cluster-lb) as
+The checks run from this machine: HTTPS to the single entry (HAProxy on cluster-lb) as
 users and log senders reach it, and commands inside each container as an administrator
 would type them. Read-only checks come first, the fault checks (a node set dead, a node
 stopped) last, each putting the node back as it found it.
@@ -69,7 +69,7 @@ def auth(secrets) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def entry() -> str:
-    return f"http://{address(ENTRY)}"
+    return f"https://{address(ENTRY)}"
 
 
 @pytest.fixture(scope="module")

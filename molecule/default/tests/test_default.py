@@ -89,7 +89,8 @@ def test_service_is_running_and_enabled_at_boot(host, service):
         "tcp://127.0.0.1:9300",  # Elasticsearch transport
         "tcp://127.0.0.1:12900",  # Graylog REST API
         "tcp://127.0.0.1:9000",  # Graylog web interface
-        "tcp://0.0.0.0:80",  # nginx, the only public HTTP entry
+        "tcp://0.0.0.0:443",  # nginx, the only public entry: HTTPS
+        "tcp://0.0.0.0:80",  # nginx, redirecting to HTTPS
         "udp://0.0.0.0:12201",  # the GELF UDP input for the hosts that send logs
     ],
 )

@@ -19,7 +19,7 @@ import pytest
 import testinfra
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "resources"))
-from graylog_checks import http_get, load_test_secrets, search_total  # noqa: E402
+from graylog_checks import entry_context, http_get, load_test_secrets, search_total  # noqa: E402
 
 from graylog_installer.verify import (  # noqa: E402
     Check,
@@ -52,7 +52,7 @@ class Graylog:
 
     @property
     def base_url(self) -> str:
-        return f"http://{container_address(self.name)}"
+        return f"https://{container_address(self.name)}"
 
     def get_json(self, path: str) -> dict | None:
         """GET /api/<path> as JSON; None when there is no good answer."""
@@ -78,7 +78,7 @@ class Graylog:
     def checks(self) -> list[Check]:
         """The installer's own verify checks, against this node's nginx."""
         address = container_address(self.name)
-        client = Client(f"http://{address}/", self.auth[0], self.auth[1])
+        client = Client(f"https://{address}/", self.auth[0], self.auth[1], tls=entry_context())
         syslog = SyslogTarget(address, SYSLOG_TCP_PORT)
         return run_checks(client, 1, round_trips=lambda c: check_round_trips(c, syslog))
 
