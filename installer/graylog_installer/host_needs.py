@@ -32,6 +32,7 @@ class PortNeed:
 _PORTS: dict[str, list[tuple[str | None, int, tuple[str, ...], str, tuple[str, ...]]]] = {
     "graylog": [
         ("nginx_listen_port", 80, ("tcp",), "nginx", NGINX),
+        ("graylog_entry_https_port", 443, ("tcp",), "nginx (HTTPS)", NGINX),
         (None, 9000, ("tcp",), "graylog-server (web)", JAVA),
         ("graylog_rest_port", 12900, ("tcp",), "graylog-server (REST)", JAVA),
         (None, 9350, ("tcp",), "graylog-server (Elasticsearch client)", JAVA),
@@ -46,6 +47,7 @@ _PORTS: dict[str, list[tuple[str | None, int, tuple[str, ...], str, tuple[str, .
     "mongodb": [("mongodb_port", 27017, ("tcp",), "mongodb", MONGOD)],
     "loadbalancer": [
         ("haproxy_http_port", 80, ("tcp",), "haproxy", HAPROXY),
+        ("graylog_entry_https_port", 443, ("tcp",), "haproxy (HTTPS)", HAPROXY),
         ("graylog_gelf_port", 12201, ("tcp",), "haproxy (GELF TCP)", HAPROXY),
         ("graylog_syslog_port", 514, ("tcp",), "haproxy (syslog TCP)", HAPROXY),
     ],

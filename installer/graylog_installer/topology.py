@@ -28,7 +28,13 @@ REPLICA_SET_MIN_MEMBERS = 3
 DEFAULT_REPLICA_SET = "rs01"
 LOOPBACK = "127.0.0.1"
 ES_TRANSPORT_PORT = 9300
+# Graylog's embedded Elasticsearch client: the Elasticsearch nodes connect back to it.
+GRAYLOG_ES_CLIENT_PORT = 9350
 MONGODB_PORT = 27017
+# HTTPS at the entry, next to the HTTP port of nginx (Graylog nodes) or HAProxy.
+HTTPS_PORT = 443
+# A firewall source that matches every address.
+ANYWHERE = "0.0.0.0/0"
 
 
 class TopologyError(UsageError):
@@ -49,6 +55,14 @@ class StackInput:
     # Operator settings; None / "" for the defaults.
     index_replicas: int | None = None
     replica_set_name: str = ""
+    # Ports of nginx, HAProxy's web frontend, HTTPS at the entry, the Graylog REST API and
+    # the log inputs.
+    web_port: int = 80
+    entry_web_port: int = 80
+    https_port: int = HTTPS_PORT
+    rest_port: int = 12900
+    syslog_port: int = 514
+    gelf_port: int = 12201
 
 
 def check_groups(groups: Mapping[str, Sequence[str]]) -> None:
@@ -170,6 +184,56 @@ def _sender_targets(
     return [addresses[h] or LOOPBACK for h in ordered]
 
 
+def _rule(name: str, port: int, sources: Sequence[str], protocol: str = "tcp") -> dict[str, Any]:
+    return {"name": name, "port": port, "protocol": protocol, "sources": list(sources)}
+
+
+def _firewall(
+    given: StackInput, groups: Mapping[str, Sequence[str]], addresses: Mapping[str, str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Per host, the ports open to others and from where; everything else is closed.
+
+    Public: the entry's web ports and log streams, and every Graylog node's inputs
+    (senders reach them directly). Behind a load balancer, the nodes' nginx only from
+    it. A single node's backends listen on loopback and need no rule at all.
+    """
+    graylog, es, mongo, entry = (groups[n] for n in (*ROLE_GROUPS, ENTRY_GROUP))
+    single = len(_backend_hosts(groups)) == 1
+
+    def of(*members: Sequence[str]) -> list[str]:
+        found = {addresses[h] for hosts in members for h in hosts if addresses.get(h)}
+        return sorted(found)
+
+    anyone = [ANYWHERE]
+    inputs = [
+        _rule(f"{name}-{protocol}", port, anyone, protocol)
+        for name, port in (("syslog", given.syslog_port), ("gelf", given.gelf_port))
+        for protocol in ("tcp", "udp")
+    ]
+    rules: dict[str, list[dict[str, Any]]] = {h: [] for h in [*_backend_hosts(groups), *entry]}
+    for host in entry:
+        web_ports = (given.entry_web_port, given.https_port)
+        rules[host] += [_rule("web", port, anyone) for port in web_ports]
+        rules[host] += [r for r in inputs if r["protocol"] == "tcp"]
+    for host in graylog:
+        web_sources = of(entry) if entry else anyone
+        node_web_ports = (given.web_port, given.https_port)
+        rules[host] += [_rule("web", port, web_sources) for port in node_web_ports]
+        rules[host] += inputs
+    if single:
+        return rules
+    for host in graylog:
+        rules[host] += [
+            _rule("graylog-rest", given.rest_port, of(graylog)),
+            _rule("graylog-elasticsearch-client", GRAYLOG_ES_CLIENT_PORT, of(es, graylog)),
+        ]
+    for host in es:
+        rules[host].append(_rule("elasticsearch-transport", ES_TRANSPORT_PORT, of(es, graylog)))
+    for host in mongo:
+        rules[host].append(_rule("mongodb", MONGODB_PORT, of(mongo, graylog)))
+    return rules
+
+
 def plan(given: StackInput) -> dict[str, Any]:
     """The whole topology as plain data (what the roles receive)."""
     groups = {name: list(given.groups.get(name, [])) for name in KNOWN_GROUPS}
@@ -240,4 +304,5 @@ def plan(given: StackInput) -> dict[str, Any]:
                 for i, h in enumerate(senders)
             },
         },
+        "firewall": _firewall(given, groups, addresses),
     }

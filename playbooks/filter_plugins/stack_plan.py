@@ -32,6 +32,27 @@ def _first_value(hostvars: Any, hosts: list[str], name: str) -> Any:
     return hostvars[hosts[0]].get(name) if hosts else None
 
 
+# The ports the operator may move, the firewall opens: field -> (group, variable).
+_PORT_SETTINGS = {
+    "web_port": ("graylog", "nginx_listen_port"),
+    "entry_web_port": (topology.ENTRY_GROUP, "haproxy_http_port"),
+    "https_port": ("graylog", "graylog_entry_https_port"),
+    "rest_port": ("graylog", "graylog_rest_port"),
+    "syslog_port": ("graylog", "graylog_syslog_port"),
+    "gelf_port": ("graylog", "graylog_gelf_port"),
+}
+
+
+def _ports(hostvars: Any, members: dict[str, list[str]]) -> dict[str, int]:
+    """The ports set in the inventory; the unset ones keep topology's defaults."""
+    ports = {}
+    for field, (group, name) in _PORT_SETTINGS.items():
+        value = topology.as_count(_first_value(hostvars, members[group], name), name)
+        if value is not None:
+            ports[field] = value
+    return ports
+
+
 def stack_plan(groups: dict[str, list[str]], hostvars: Any, running_masters: list[str]) -> dict:
     # Groups the playbook makes itself (group_by) are not the inventory's: leave them out.
     members = {name: list(groups.get(name, [])) for name in (*topology.KNOWN_GROUPS, "ungrouped")}
@@ -55,6 +76,7 @@ def stack_plan(groups: dict[str, list[str]], hostvars: Any, running_masters: lis
                 replica_set_name=str(
                     _first_value(hostvars, members["mongodb"], "mongodb_replica_set_name") or ""
                 ),
+                **_ports(hostvars, members),
             )
         )
     except topology.TopologyError as error:

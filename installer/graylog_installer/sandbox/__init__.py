@@ -37,6 +37,7 @@ SANDBOX_PORTS = (
     SANDBOX_SYSLOG_TCP,
 )
 MIRROR_VARS_FILE = "group_vars/all/package_mirror.yml"
+FIREWALL_VARS_FILE = "group_vars/all/firewall.yml"
 
 Report = Callable[[str], None]
 
@@ -85,11 +86,19 @@ def write_mirror_vars(inventory: Path, package_mirror: mirror.Mirror) -> Path:
 def prepare_sandbox(report: Report) -> Path:
     """Make the sandbox container ready to install onto; return its inventory directory."""
     testbed = build_testbed(report)
+    firewall = True
     if container.ensure_host(
         SANDBOX_HOST, testbed.image, testbed.mirror.directory, published=SANDBOX_PORTS
     ):
         report(f"started the sandbox container {SANDBOX_HOST}")
     else:
+        firewall = container.has_capability(SANDBOX_HOST, "NET_ADMIN")
+        if not firewall:
+            report(
+                "warning: the sandbox container may not change its iptables (made by an older "
+                "version, without NET_ADMIN): installing without its firewall; "
+                "'graylog-installer sandbox destroy' and install again to have one"
+            )
         missing = unpublished(SANDBOX_HOST, SANDBOX_PORTS)
         if missing:
             # Docker cannot add a mapping to an existing container; it holds the stack.
@@ -100,7 +109,21 @@ def prepare_sandbox(report: Report) -> Path:
             )
     inventory = paths.sandbox_inventory()
     write_mirror_vars(inventory, testbed.mirror)
+    write_firewall_vars(inventory, firewall)
     return inventory
+
+
+def write_firewall_vars(inventory: Path, firewall: bool) -> None:
+    """Turn the firewall role off for a sandbox container that cannot have one."""
+    target = inventory / FIREWALL_VARS_FILE
+    if firewall:
+        target.unlink(missing_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        "# Written by graylog-installer's sandbox: this container lacks NET_ADMIN.\n"
+        "firewall_enabled: false\n"
+    )
 
 
 def unpublished(name: str, published: tuple[str, ...]) -> list[str]:

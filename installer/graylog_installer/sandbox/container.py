@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from graylog_installer.sandbox.host_tools import run, succeeds
 from graylog_installer.sandbox.mirror import MOUNT_POINT
 
-# systemd as PID 1 without --privileged (refused here): these are the rights it needs.
+# systemd as PID 1 without --privileged (refused here): these are the rights it needs;
+# NET_ADMIN lets the firewall role load the host's iptables rules.
 SYSTEMD_OPTIONS = (
     "--cap-add", "SYS_ADMIN",
+    "--cap-add", "NET_ADMIN",
     "--security-opt", "seccomp=unconfined",
     "--security-opt", "apparmor=unconfined",
     "--tmpfs", "/run",
@@ -25,6 +28,12 @@ def state_of(name: str) -> str | None:
     if not succeeds(["docker", "container", "inspect", name]):
         return None
     return run(["docker", "container", "inspect", "--format", "{{.State.Status}}", name]).strip()
+
+
+def has_capability(name: str, capability: str) -> bool:
+    """Whether the container was started with ``--cap-add CAPABILITY``."""
+    shown = run(["docker", "container", "inspect", "--format", "{{json .HostConfig.CapAdd}}", name])
+    return capability in {c.removeprefix("CAP_") for c in json.loads(shown) or []}
 
 
 def ensure_host(name: str, image: str, mirror_dir: Path, published: Sequence[str] = ()) -> bool:

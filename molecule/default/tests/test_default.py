@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
 import time
 import uuid
@@ -103,6 +104,16 @@ def test_backends_are_not_exposed_beyond_loopback(host, port):
     listening = host.socket.get_listening_sockets()
     exposed = [s for s in listening if s.endswith(f":{port}") and "127.0.0.1" not in s]
     assert exposed == []
+
+
+def test_the_firewall_opens_only_ssh_the_web_and_the_inputs(host):
+    # One host: every backend is on loopback, so nothing else needs to be open.
+    rules = host.check_output("iptables -S INPUT").splitlines()
+    assert rules[0] == "-P INPUT DROP"
+    port_rule = re.compile(r"-p (tcp|udp) -m \w+ --dport (\d+) .*-j ACCEPT$")
+    opened = {(m.group(1), int(m.group(2))) for m in map(port_rule.search, rules) if m}
+    public = {(protocol, port) for protocol in ("tcp", "udp") for port in (514, 12201)}
+    assert opened == {("tcp", 22), ("tcp", 80), ("tcp", 443), *public}
 
 
 def test_lbstatus_through_nginx_is_alive(base_url):
