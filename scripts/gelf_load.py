@@ -1,21 +1,19 @@
-"""Paced GELF load over TCP and UDP, and how fast this sender can go on its own.
+"""GELF load for the benchmark, and how fast the sender can go on its own.
 
 Every message carries the fields ``_bench_run`` (one token per measurement) and
 ``_bench_seq`` (0..N-1), so a search for ``bench_run:TOKEN`` counts exactly what one
-measurement sent.
+measurement sent. The paced senders are the ingest scenario's (molecule/resources).
 """
 
 from __future__ import annotations
 
-import math
 import socket
+import sys
 import threading
-import time
-from collections.abc import Callable
+from pathlib import Path
 
-# Messages sent per pass of the pacing loop at most: big enough to keep up with any
-# rate measured here, small enough that the rate stays even within a second.
-SLICE = 200
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "molecule/resources"))
+import gelf_sender  # noqa: E402
 
 
 def gelf_frame(run: str, seq: int) -> bytes:
@@ -26,48 +24,16 @@ def gelf_frame(run: str, seq: int) -> bytes:
     ).encode()
 
 
-def paced(send_slice: Callable[[int, int], None], total: int, rate: float) -> float:
-    """Call send_slice(first, end) so that message i leaves at i / rate; seconds taken."""
-    started = time.monotonic()
-    sent = 0
-    while sent < total:
-        elapsed = time.monotonic() - started
-        allowed = total if math.isinf(rate) else int(elapsed * rate) + 1
-        due = min(total, allowed, sent + SLICE)
-        if due > sent:
-            send_slice(sent, due)
-            sent = due
-        else:
-            time.sleep(max(0.0, started + sent / rate - time.monotonic()))
-    return time.monotonic() - started
-
-
 def send_tcp(
     address: tuple[str, int], run: str, total: int, rate: float, connections: int = 1
 ) -> float:
-    """GELF over TCP (NUL-terminated frames), spread over a few connections; seconds taken."""
-    sockets = [socket.create_connection(address, timeout=30) for _ in range(connections)]
-    try:
-
-        def send_slice(first: int, end: int) -> None:
-            frames = b"".join(gelf_frame(run, seq) + b"\0" for seq in range(first, end))
-            sockets[first // SLICE % connections].sendall(frames)
-
-        return paced(send_slice, total, rate)
-    finally:
-        for sock in sockets:
-            sock.close()
+    """Messages 0..total-1 of one run over GELF TCP at rate; seconds taken."""
+    return gelf_sender.send_tcp(address, lambda seq: gelf_frame(run, seq), total, rate, connections)
 
 
 def send_udp(address: tuple[str, int], run: str, total: int, rate: float) -> float:
-    """GELF over UDP, one message per datagram; seconds taken."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-
-        def send_slice(first: int, end: int) -> None:
-            for seq in range(first, end):
-                sock.sendto(gelf_frame(run, seq), address)
-
-        return paced(send_slice, total, rate)
+    """Messages 0..total-1 of one run over GELF UDP at rate; seconds taken."""
+    return gelf_sender.send_udp(address, lambda seq: gelf_frame(run, seq), total, rate)
 
 
 def _discard_tcp(listener: socket.socket) -> None:

@@ -1,9 +1,16 @@
 """Ingest rates of the role's tuned settings against the package's defaults, on one container.
 
 One container is converged with the role's defaults (tuned), measured, re-converged with
-the package's server.conf values and input buffers, measured, and so on, alternating, so
-that each figure is a median and load on the machine hits both settings alike. Both
-settings run with the same heaps (bench_stack.HEAPS): only the tuning differs.
+the package's values (server.conf, input buffers, Elasticsearch's index defaults),
+measured, and so on, alternating, so that each figure is a median and load on the machine
+hits both settings alike. Both settings run with the same heaps (bench_stack.HEAPS): only
+the tuning differs. Each measurement starts on a new index (a rotation), so that the
+index has the shards and refresh interval of the setting measured.
+
+The search for the highest steady TCP rate starts near the answer instead of doubling
+from a low rate: in the first run from what the rate at which a flood was stored
+predicts, in later runs from the same setting's last result. From there it steps up or
+down by STEP until the outcome flips, then bisects to PRECISION.
 """
 
 from __future__ import annotations
@@ -35,12 +42,19 @@ GELF_PORT = 12201
 # A TCP step sends at a steady rate for this long; it passes when every message is
 # found by a search at most FOUND_WITHIN seconds after the last one was sent.
 FOUND_WITHIN = 15.0
-FIRST_RATE = 2000
-# Bisection stops when the pass/fail bracket is narrower than this share of the rate.
+# The search steps by this share of the rate from its start until the outcome flips, and
+# bisects until the pass/fail bracket is narrower than PRECISION of the rate.
+STEP = 0.2
 PRECISION = 0.1
+# Rates are multiples of this.
+GRAIN = 500
+# Messages of the warm-up flood, sent unpaced: the JIT warms up, and the rate at which
+# the journal drains is where the first run's search starts.
+FLOOD = 150_000
 UDP_RATES = (5000, 10000)
 UDP_SECONDS = 10
-# Waiting for stragglers: done when the count has not moved for this long.
+# Waiting for stragglers: done when the journal is empty and the count has not moved
+# for this long.
 QUIET_SECONDS = 10.0
 SETTLE_LIMIT = 240.0
 
@@ -55,6 +69,8 @@ PACKAGE_DEFAULTS = {
     "graylog_processor_wait_strategy": "blocking",
     "graylog_inputbuffer_wait_strategy": "blocking",
     "graylog_udp_recv_buffer_size": 262144,
+    "graylog_elasticsearch_shards": 4,
+    "elasticsearch_index_refresh_interval": "1s",
 }
 SETTINGS = ("tuned", "package defaults")
 
@@ -95,12 +111,17 @@ def wait_for_all(node: Node, run_token: str, total: int, limit: float) -> tuple[
     return count, time.monotonic() - started
 
 
+def journal_backlog(node: Node) -> int:
+    return int(node.api("system/journal").get("uncommitted_journal_entries", 0))
+
+
 def settle(node: Node, run_token: str, total: int) -> int:
-    """Wait until the count reaches total or stops moving (the backlog is gone)."""
+    """Wait until the count reaches total, or the journal is empty and the count stops
+    moving (the backlog is gone: a busy machine can stall the count for a while)."""
     started = last_change = time.monotonic()
     count = found(node, run_token)
-    while count < total and time.monotonic() - last_change < QUIET_SECONDS:
-        if time.monotonic() - started > SETTLE_LIMIT:
+    while count < total and time.monotonic() - started < SETTLE_LIMIT:
+        if time.monotonic() - last_change >= QUIET_SECONDS and journal_backlog(node) == 0:
             break
         time.sleep(1)
         latest = found(node, run_token)
@@ -132,21 +153,30 @@ def sustained(node: Node, rate: int, seconds: int) -> bool:
     return tcp_step(node, rate, seconds) or tcp_step(node, rate, seconds)
 
 
-def highest_tcp_rate(node: Node, seconds: int, ceiling: float) -> int:
-    """Double from FIRST_RATE until a rate fails, then bisect between pass and fail."""
-    passed, failed, rate = 0, None, FIRST_RATE
-    while failed is None and rate <= ceiling:
+def grain(rate: float) -> int:
+    return max(GRAIN, round(rate / GRAIN) * GRAIN)
+
+
+def highest_tcp_rate(node: Node, seconds: int, start: int, ceiling: float) -> int:
+    """Step from start by STEP until pass and fail meet, then bisect between them."""
+    passed, failed, rate = 0, None, min(grain(start), grain(ceiling))
+    while failed is None or failed - passed > max(PRECISION * passed, GRAIN):
+        if passed and failed:
+            rate = grain((passed + failed) / 2)
+            if rate in (passed, failed):
+                break
         if sustained(node, rate, seconds):
-            passed, rate = rate, rate * 2
+            passed = rate
+            if failed is None:
+                if rate >= ceiling:
+                    break
+                rate = min(max(grain(rate * (1 + STEP)), rate + GRAIN), grain(ceiling))
         else:
             failed = rate
-    failed = failed or rate
-    while failed - passed > max(PRECISION * passed, 100):
-        middle = (passed + failed) // 2
-        if sustained(node, middle, seconds):
-            passed = middle
-        else:
-            failed = middle
+            if not passed:
+                if rate <= GRAIN:
+                    break
+                rate = min(grain(rate / (1 + STEP)), rate - GRAIN)
     return passed
 
 
@@ -166,26 +196,44 @@ def granted_udp_buffer(node: Node) -> str:
     return granted.group(1) if granted else "?"
 
 
-def warm_up(node: Node) -> None:
-    """Wait for the inputs, then load the JIT at the first rate for 20 s: not measured."""
+def rotate(node: Node) -> None:
+    """Start a new index, made with the shards and refresh interval just converged."""
+    node.api("system/deflector/cycle", method="POST")
+
+
+def wait_for_input(node: Node) -> None:
     token = f"w{secrets.token_hex(6)}"
     deadline = time.monotonic() + 180
     while True:
         try:
             gelf_load.send_tcp((node.address, GELF_PORT), token, 10, 10)
-            break
+            return
         except OSError:
             if time.monotonic() > deadline:
                 raise
             time.sleep(2)
-    gelf_load.send_tcp((node.address, GELF_PORT), token, FIRST_RATE * 20, FIRST_RATE)
-    settle(node, token, 10 + FIRST_RATE * 20)
 
 
-def measure(node: Node, seconds: int, ceiling: float) -> dict[str, float]:
-    warm_up(node)
+def flood(node: Node) -> float:
+    """Warm up with FLOOD messages sent unpaced; the rate at which all were stored."""
+    token = f"f{secrets.token_hex(6)}"
+    started = time.monotonic()
+    gelf_load.send_tcp((node.address, GELF_PORT), token, FLOOD, float("inf"), connections=2)
+    count = settle(node, token, FLOOD)
+    rate = count / (time.monotonic() - started)
+    print(f"#   flood of {FLOOD}: {count} stored at {rate:.0f} msg/s", flush=True)
+    return rate
+
+
+def measure(node: Node, seconds: int, start: int | None, ceiling: float) -> dict[str, float]:
+    """Figures of one setting; the TCP search starts at start, or at the flood's rate."""
+    wait_for_input(node)
+    rotate(node)
+    drained = flood(node)
     print(f"#   GELF UDP receive buffer granted by the kernel: {granted_udp_buffer(node)}")
-    figures = {"tcp": float(highest_tcp_rate(node, seconds, ceiling))}
+    # A step at R passes once the stack stores R * seconds in seconds + FOUND_WITHIN.
+    expected = drained * (seconds + FOUND_WITHIN) / seconds
+    figures = {"tcp": float(highest_tcp_rate(node, seconds, start or expected, ceiling))}
     for rate in UDP_RATES:
         figures[f"udp{rate}"] = udp_loss(node, rate)
     return figures
@@ -251,7 +299,8 @@ def run_ingest(testbed, runs: int, seconds: int) -> None:
                 # Tuned first in odd runs, last in even ones: a drift in load hits both.
                 for setting in SETTINGS if index % 2 else SETTINGS[::-1]:
                     apply_setting(setting, files)
-                    figures = measure(node, seconds, min(ceiling.values()) / 2)
+                    last = int(results[setting][-1]["tcp"]) if results[setting] else None
+                    figures = measure(node, seconds, last, min(ceiling.values()) / 2)
                     results[setting].append(figures)
                     print(f"# run {index} {setting}: {figures}", flush=True)
             print_table(results, runs)

@@ -1,0 +1,62 @@
+"""Paced GELF senders over TCP and UDP, for the ingest scenario's tests and the benchmark.
+
+Message i of a send (0..total-1) leaves i / rate seconds after the first; the caller says
+what message i is: a function of i that returns one GELF JSON document as bytes.
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+import time
+from collections.abc import Callable
+
+Frame = Callable[[int], bytes]
+
+# Messages sent per pass of the pacing loop at most: big enough to keep up with any
+# rate measured here, small enough that the rate stays even within a second.
+SLICE = 200
+
+
+def paced(send_slice: Callable[[int, int], None], total: int, rate: float) -> float:
+    """Call send_slice(first, end) so that message i leaves at i / rate; seconds taken."""
+    started = time.monotonic()
+    sent = 0
+    while sent < total:
+        elapsed = time.monotonic() - started
+        allowed = total if math.isinf(rate) else int(elapsed * rate) + 1
+        due = min(total, allowed, sent + SLICE)
+        if due > sent:
+            send_slice(sent, due)
+            sent = due
+        else:
+            time.sleep(max(0.0, started + sent / rate - time.monotonic()))
+    return time.monotonic() - started
+
+
+def send_tcp(
+    address: tuple[str, int], frame: Frame, total: int, rate: float, connections: int = 1
+) -> float:
+    """GELF over TCP (NUL-terminated frames), spread over a few connections; seconds taken."""
+    sockets = [socket.create_connection(address, timeout=30) for _ in range(connections)]
+    try:
+
+        def send_slice(first: int, end: int) -> None:
+            frames = b"".join(frame(seq) + b"\0" for seq in range(first, end))
+            sockets[first // SLICE % connections].sendall(frames)
+
+        return paced(send_slice, total, rate)
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def send_udp(address: tuple[str, int], frame: Frame, total: int, rate: float) -> float:
+    """GELF over UDP, one message per datagram; seconds taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+
+        def send_slice(first: int, end: int) -> None:
+            for seq in range(first, end):
+                sock.sendto(frame(seq), address)
+
+        return paced(send_slice, total, rate)
