@@ -177,7 +177,11 @@ def _report_secrets(choice: state.SecretsChoice, directory: Path, report: Report
         report(f"Generated secrets in {path} (mode 0600): back it up.")
     elif choice.status is state.SecretsStatus.ROTATED:
         kept = f"; the previous file is {choice.backup}" if choice.backup else ""
-        report(f"Rotated secrets in {path}{kept}")
+        report(f"Rotated secrets in {path} (MongoDB's kept){kept}")
+    if choice.added:
+        report(
+            f"Added {', '.join(choice.added)} to {path}, the other secrets unchanged: back it up."
+        )
 
 
 def _run_site(

@@ -50,11 +50,15 @@ class InstallState:
     last_task_count: int | None = None
 
     def differing_keys(self, value: Secrets) -> list[str]:
-        """Names of the secrets that differ from what this inventory was installed with."""
+        """Names of the secrets that differ from what this inventory was installed with.
+
+        A secret the installed version did not have yet has no fingerprint: it is new, not
+        different.
+        """
         return [
             key
             for key, secret in value.as_mapping().items()
-            if self.fingerprints.get(key) != fingerprint(self.salt, secret)
+            if key in self.fingerprints and self.fingerprints[key] != fingerprint(self.salt, secret)
         ]
 
     def remember(self, value: Secrets) -> None:
@@ -103,6 +107,8 @@ class SecretsChoice:
     secrets: Secrets
     status: SecretsStatus
     backup: Path | None = None
+    # Keys a newer version introduced, generated into an existing file on this run.
+    added: list[str] = field(default_factory=list)
 
 
 def resolve_secrets(
@@ -115,8 +121,9 @@ def resolve_secrets(
     path = paths.secrets_file(inventory)
     exists = path.exists() or path.is_symlink()
     if regenerate:
+        old = _readable(path, vault_secret) if exists else None
         saved = secrets_store.backup(path) if exists else None
-        return _create(path, state, vault_secret, SecretsStatus.ROTATED, saved)
+        return _create(path, state, vault_secret, SecretsStatus.ROTATED, saved, old)
     if not exists:
         if state.installed:
             raise UsageError(_missing_message(path, state))
@@ -125,7 +132,22 @@ def resolve_secrets(
     differing = state.differing_keys(value) if state.installed else []
     if differing:
         raise UsageError(_mismatch_message(path, state, differing))
-    return SecretsChoice(value, SecretsStatus.LOADED)
+    missing = value.missing_keys()
+    lost = [key for key in missing if key in state.fingerprints]
+    if lost:
+        raise UsageError(f"{path} lacks {', '.join(lost)}; restore the file from a backup")
+    if missing:
+        value = value.with_generated(missing)
+        secrets_store.save(path, value, vault_secret)
+    return SecretsChoice(value, SecretsStatus.LOADED, added=missing)
+
+
+def _readable(path: Path, vault_secret: VaultSecret | None) -> Secrets | None:
+    """The secrets a rotation replaces, when the file can still be read."""
+    try:
+        return secrets_store.load(path, vault_secret)
+    except UsageError:
+        return None
 
 
 def _create(
@@ -134,8 +156,9 @@ def _create(
     vault_secret: VaultSecret | None,
     status: SecretsStatus,
     saved: Path | None,
+    old: Secrets | None = None,
 ) -> SecretsChoice:
-    value = secrets_store.generate()
+    value = secrets_store.generate(keep=old)
     secrets_store.save(path, value, vault_secret)
     if state.installed:
         # Remember the new secrets now: a failed rotation run can then be retried without
