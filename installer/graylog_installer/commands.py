@@ -200,6 +200,10 @@ def _report_secrets(choice: state.SecretsChoice, directory: Path, report: Report
     elif choice.status is state.SecretsStatus.ROTATED:
         kept = f"; the previous file is kept as {choice.backup} until the run succeeds"
         report(f"Rotated secrets in {path}{kept if choice.backup else ''}")
+    if choice.added:
+        report(
+            f"Added {', '.join(choice.added)} to {path}, the other secrets unchanged: back it up."
+        )
 
 
 def _run_site(

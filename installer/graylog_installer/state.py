@@ -13,7 +13,7 @@ import hashlib
 import json
 import secrets as random
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
@@ -52,11 +52,15 @@ class InstallState:
     last_task_count: int | None = None
 
     def differing_keys(self, value: Secrets) -> list[str]:
-        """Names of the secrets that differ from what this inventory was installed with."""
+        """Names of the secrets that differ from what this inventory was installed with.
+
+        A secret the installed version did not have yet has no fingerprint: it is new, not
+        different.
+        """
         return [
             key
             for key, secret in value.as_mapping().items()
-            if self.fingerprints.get(key) != fingerprint(self.salt, secret)
+            if key in self.fingerprints and self.fingerprints[key] != fingerprint(self.salt, secret)
         ]
 
     def remember(self, value: Secrets) -> None:
@@ -106,6 +110,8 @@ class SecretsChoice:
     status: SecretsStatus
     backup: Path | None = None
     replaced: frozenset[str] = frozenset()  # the keys whose value is new
+    # Keys a newer version introduced, generated into an existing file on this run.
+    added: list[str] = field(default_factory=list)
 
 
 # The flag that rotates each secret, for messages.
@@ -134,11 +140,19 @@ def resolve_secrets(
     differing = set(state.differing_keys(value)) if state.installed else set()
     if differing - rotate:
         raise UsageError(_mismatch_message(path, state, sorted(differing - rotate)))
+    missing = value.missing_keys()
+    lost = [key for key in missing if key in state.fingerprints]
+    if lost:
+        raise UsageError(f"{path} lacks {', '.join(lost)}; restore the file from a backup")
+    value = value.with_generated(missing)
     if not rotate:
-        return SecretsChoice(value, SecretsStatus.LOADED)
+        if missing:
+            secrets_store.save(path, value, vault_secret)
+        return SecretsChoice(value, SecretsStatus.LOADED, added=missing)
     copy = secrets_store.keep_rotation_copy(path)
-    new = secrets_store.rotated(value, rotate)
-    return _save(path, state, vault_secret, new, SecretsStatus.ROTATED, copy, rotate)
+    new = value.with_generated(sorted(rotate))
+    choice = _save(path, state, vault_secret, new, SecretsStatus.ROTATED, copy, rotate)
+    return replace(choice, added=missing)
 
 
 def _save(

@@ -9,7 +9,7 @@ import other_os
 import pytest
 from conftest import assert_one_line_error, graylog_installer, snapshot
 
-from graylog_installer import paths, secrets_store
+from graylog_installer import paths, secrets_store, state
 from graylog_installer.sandbox import SANDBOX_HOST
 from graylog_installer.vault import load_vault_secret
 
@@ -183,3 +183,35 @@ def test_wrong_vault_password_is_refused(installed_copy, tmp_path):
     result = install(installed_copy, "--vault-password-file", str(wrong))
     assert_one_line_error(result, "vault")
     assert unchanged(secrets_path, before), "the secrets file changed"
+
+
+def as_the_previous_version_left_it(inventory_dir: Path) -> secrets_store.Secrets:
+    """Rewrite the copy's secrets file and marker as the version before MongoDB auth did."""
+    current = secrets_store.load(paths.secrets_file(inventory_dir))
+    old = secrets_store.Secrets(current.password_secret, current.admin_password)
+    paths.secrets_file(inventory_dir).unlink()
+    secrets_store.save(paths.secrets_file(inventory_dir), old)
+    marker = state.load_state(inventory_dir)
+    marker.remember(old)
+    state.save_state(inventory_dir, marker)
+    return old
+
+
+def test_secrets_of_the_previous_version_get_the_new_keys_and_keep_the_old(installed_copy):
+    old = as_the_previous_version_left_it(installed_copy)
+    # Oversized heaps stop the run at the preflight, after the secrets step: no converge.
+    hosts = paths.hosts_file(installed_copy)
+    hosts.write_text(
+        hosts.read_text().replace("elasticsearch_heap_size: 1g", "elasticsearch_heap_size: 512g")
+    )
+    result = install(installed_copy)
+    assert_one_line_error(result, "memory")
+    added = [line for line in result.stdout.splitlines() if line.startswith("Added ")]
+    assert len(added) == 1 and "mongodb_admin_password" in added[0]
+    upgraded = secrets_store.load(paths.secrets_file(installed_copy))
+    kept = (
+        upgraded.password_secret == old.password_secret
+        and upgraded.admin_password == old.admin_password
+    )
+    assert kept, "the existing secrets changed"
+    assert upgraded.missing_keys() == []

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from graylog_installer import secrets_store, state
+from graylog_installer.commands import protect
 from graylog_installer.errors import UsageError
-from graylog_installer.secrets_store import ALPHABET, Secrets
+from graylog_installer.redact import Redactor
+from graylog_installer.secrets_store import ADDED_KEYS, ALPHABET, MIN_LENGTHS, Secrets
 from graylog_installer.state import SecretsStatus, load_state, resolve_secrets, save_state
 from graylog_installer.vault import load_vault_secret
 
@@ -146,9 +148,9 @@ def test_marker_holds_salted_fingerprints_not_secrets(inventory_dir: Path) -> No
     installed(inventory_dir, value)
     path = inventory_dir / ".graylog-installer-state.json"
     text = path.read_text()
-    assert value.password_secret not in text and value.admin_password not in text
+    assert not any(secret in text for secret in value.values())
     data = json.loads(text)
-    assert data["installed"] is True and len(data["fingerprints"]) == 2
+    assert data["installed"] is True and sorted(data["fingerprints"]) == sorted(MIN_LENGTHS)
     assert mode(path) == 0o600
     assert load_state(inventory_dir).differing_keys(value) == []
 
@@ -172,6 +174,8 @@ def test_admin_rotation_keeps_password_secret_and_a_copy_until_success(
     assert rotated.status is SecretsStatus.ROTATED and rotated.replaced == ADMIN
     assert rotated.secrets.password_secret == old.password_secret
     assert rotated.secrets.admin_password != old.admin_password
+    # MongoDB's users and key file cannot change under a running cluster.
+    assert all(getattr(rotated.secrets, key) == getattr(old, key) for key in ADDED_KEYS)
     assert rotated.backup is not None and mode(rotated.backup) == 0o600
     assert secrets_store.load(rotated.backup) == old
     reloaded = load_state(inventory_dir)
@@ -210,7 +214,7 @@ def test_lost_file_is_replaced_only_with_the_password_secret_flag(inventory_dir:
         resolve_secrets(inventory_dir, marker, rotate=ADMIN)
     assert not (inventory_dir / "secrets.yml").exists()
     fresh = resolve_secrets(inventory_dir, marker, rotate=PASSWORD_SECRET)
-    assert fresh.replaced == ADMIN | PASSWORD_SECRET  # nothing was left to keep
+    assert fresh.replaced >= ADMIN | PASSWORD_SECRET  # nothing was left to keep
     assert fresh.secrets.admin_password != old.admin_password
 
 
@@ -262,3 +266,97 @@ def test_number_instead_of_string_refused(inventory_dir: Path) -> None:
     path.chmod(0o600)
     with pytest.raises(UsageError, match="must be a string"):
         secrets_store.load(path)
+
+
+# ---- secrets a newer version introduced ------------------------------------------------
+
+
+def old_version_file(inventory_dir: Path) -> tuple[Secrets, bytes]:
+    """A secrets file (and marker) as the version before MongoDB authentication left them."""
+    value = secrets_store.generate()
+    old = Secrets(value.password_secret, value.admin_password)
+    secrets_store.save(inventory_dir / "secrets.yml", old)
+    installed(inventory_dir, old)
+    return old, (inventory_dir / "secrets.yml").read_bytes()
+
+
+def test_missing_new_keys_are_added_and_the_old_ones_kept(inventory_dir: Path) -> None:
+    old, _ = old_version_file(inventory_dir)
+    choice = resolve_secrets(inventory_dir, load_state(inventory_dir))
+    assert choice.status is SecretsStatus.LOADED
+    assert choice.added == list(ADDED_KEYS)
+    reloaded = secrets_store.load(inventory_dir / "secrets.yml")
+    assert reloaded == choice.secrets and reloaded.missing_keys() == []
+    assert reloaded.password_secret == old.password_secret
+    assert reloaded.admin_password == old.admin_password
+    assert mode(inventory_dir / "secrets.yml") == 0o600
+    again = resolve_secrets(inventory_dir, load_state(inventory_dir))
+    assert again.added == [] and again.secrets == reloaded
+
+
+def test_new_keys_added_to_a_vault_file_stay_encrypted(inventory_dir: Path, tmp_path: Path) -> None:
+    key = vault_secret(tmp_path, "right")
+    value = secrets_store.generate()
+    secrets_store.save(
+        inventory_dir / "secrets.yml", Secrets(value.password_secret, value.admin_password), key
+    )
+    choice = resolve_secrets(inventory_dir, load_state(inventory_dir), key)
+    assert choice.added == list(ADDED_KEYS)
+    raw = (inventory_dir / "secrets.yml").read_bytes()
+    assert raw.startswith(b"$ANSIBLE_VAULT")
+    assert secrets_store.load(inventory_dir / "secrets.yml", key) == choice.secrets
+
+
+def test_a_removed_key_that_was_installed_is_refused_not_regenerated(inventory_dir: Path) -> None:
+    value = resolve_secrets(inventory_dir, load_state(inventory_dir)).secrets
+    marker = installed(inventory_dir, value)
+    path = inventory_dir / "secrets.yml"
+    path.unlink()
+    secrets_store.save(path, Secrets(value.password_secret, value.admin_password))
+    before = path.read_bytes()
+    with pytest.raises(UsageError, match="lacks mongodb_admin_password"):
+        resolve_secrets(inventory_dir, marker)
+    assert path.read_bytes() == before
+
+
+def test_old_file_with_other_graylog_secrets_is_still_refused(inventory_dir: Path) -> None:
+    old_version_file(inventory_dir)
+    path = inventory_dir / "secrets.yml"
+    other = secrets_store.generate()
+    path.unlink()
+    secrets_store.save(path, Secrets(other.password_secret, other.admin_password))
+    before = path.read_bytes()
+    with pytest.raises(UsageError, match="--rotate-password-secret"):
+        resolve_secrets(inventory_dir, load_state(inventory_dir))
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "why"),
+    [
+        ("mongodb_graylog_password", "a" * 15, "at least 16"),
+        ("mongodb_admin_password", "a" * 31 + "@", "only letters and digits"),
+        ("mongodb_replica_set_key", "a" * 1025, "at most 1024"),
+    ],
+)
+def test_bad_mongodb_secrets_are_refused(
+    inventory_dir: Path, key: str, value: str, why: str
+) -> None:
+    path = inventory_dir / "secrets.yml"
+    secrets_store.save(path, secrets_store.generate())
+    text = path.read_text().replace(f"{key}: ", f"{key}: {value}  # ")
+    path.write_text(text)
+    path.chmod(0o600)
+    with pytest.raises(UsageError, match=why):
+        resolve_secrets(inventory_dir, load_state(inventory_dir))
+
+
+def test_the_redactor_masks_mongodbs_secrets_in_graylogs_uri_and_the_key() -> None:
+    value = secrets_store.generate()
+    redactor = Redactor()
+    protect(value, redactor)
+    uri = f"mongodb://graylog:{value.mongodb_graylog_password}@10.0.0.1:27017/graylog"
+    line = f"{uri} admin={value.mongodb_admin_password} key={value.mongodb_replica_set_key}"
+    masked = redactor.text(line)
+    assert not any(secret in masked for secret in value.values())
+    assert masked.startswith("mongodb://graylog:********@10.0.0.1")

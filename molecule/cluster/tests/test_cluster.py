@@ -137,7 +137,10 @@ def test_elasticsearch_http_stays_on_loopback_and_transport_on_the_cluster_addre
 
 
 def test_mongodb_is_a_replica_set_with_one_primary():
-    script = "JSON.stringify(rs.status().members.map(function (m) { return m.stateStr; }))"
+    script = (
+        'load("/root/.mongodb-admin.js");'
+        "JSON.stringify(rs.status().members.map(function (m) { return m.stateStr; }))"
+    )
     states = json.loads(node("cluster-n2").check_output(f"mongo --quiet --eval '{script}'"))
     assert sorted(states) == ["PRIMARY", "SECONDARY", "SECONDARY"]
 
@@ -146,7 +149,8 @@ def test_mongodb_is_a_replica_set_with_one_primary():
 def test_graylogs_data_is_on_every_member(name):
     # The inputs created on the single node were replicated to the members added later.
     count = node(name).check_output(
-        "mongo graylog --quiet --eval 'rs.slaveOk(); print(db.inputs.count())'"
+        "mongo graylog --quiet --eval "
+        "'load(\"/root/.mongodb-admin.js\"); rs.slaveOk(); print(db.inputs.count())'"
     )
     assert int(count) >= 3
 
@@ -167,7 +171,10 @@ def test_every_node_shares_the_secret_and_lists_every_mongodb_member(secrets):
     members = ",".join(f"{address(n)}:27017" for n in NODES)
     for name in NODES:
         settings = server_conf_settings(node(name))
-        assert settings["mongodb_uri"] == f"mongodb://{members}/graylog?replicaSet=rs01"
+        login = f"graylog:{secrets['mongodb_graylog_password']}@"
+        # Compared as a boolean so that a failure never prints the password.
+        same_uri = settings["mongodb_uri"] == f"mongodb://{login}{members}/graylog?replicaSet=rs01"
+        assert same_uri, f"{name}'s mongodb_uri is not graylog's login to every member"
         same_secret = settings["password_secret"] == secrets["graylog_password_secret"]
         assert same_secret, f"{name} has another password_secret"
 

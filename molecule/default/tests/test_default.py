@@ -177,7 +177,9 @@ def test_graylog_reaches_elasticsearch(base_url, secrets):
 
 def test_graylog_registered_itself_in_mongodb(host):
     # Graylog keeps its node registry in MongoDB: a node there means the connection works.
-    count = host.check_output("mongo graylog --quiet --eval 'db.nodes.count()'")
+    count = host.check_output(
+        "mongo graylog --quiet --eval 'load(\"/root/.mongodb-admin.js\"); print(db.nodes.count())'"
+    )
     assert int(count) == 1
 
 
