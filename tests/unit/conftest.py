@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import socket
 import sys
 import textwrap
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -25,6 +27,19 @@ all:
       hosts:
         gl1:
 """
+
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def load_plugin(relative_path: str) -> ModuleType:
+    """An Ansible plugin file of the repository, imported as a module of its own."""
+    path = REPOSITORY / relative_path
+    spec = importlib.util.spec_from_file_location(f"plugin_{path.stem}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def write_inventory(

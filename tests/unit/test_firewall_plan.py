@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
+
+from conftest import load_plugin
 
 from graylog_installer.topology import StackInput, plan
 
@@ -87,11 +88,7 @@ def test_the_operators_ports_are_the_ones_opened() -> None:
 
 
 def test_the_filter_plugin_passes_the_ports_set_in_the_inventory() -> None:
-    path = ROOT / "playbooks" / "filter_plugins" / "stack_plan.py"
-    spec = importlib.util.spec_from_file_location("stack_plan_plugin", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_plugin("playbooks/filter_plugins/stack_plan.py")
     groups = {"graylog": ["n1"], "elasticsearch": ["n1"], "mongodb": ["n1"]}
     settings = {
         "graylog_syslog_port": "1514",

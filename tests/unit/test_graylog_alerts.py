@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from conftest import load_plugin
 
-PLUGIN = Path(__file__).resolve().parents[2] / "roles/graylog/filter_plugins/graylog_alerts.py"
-_spec = importlib.util.spec_from_file_location("graylog_alerts_plugin", PLUGIN)
-assert _spec and _spec.loader
-plugin = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(plugin)
+plugin = load_plugin("roles/graylog/filter_plugins/graylog_alerts.py")
 
 EMAIL = "org.graylog2.alarmcallbacks.EmailAlarmCallback"
 SETTINGS = {

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 from ansible.errors import AnsibleFilterError
+from conftest import load_plugin
 
-PLUGIN = Path(__file__).resolve().parents[2] / "roles/graylog/filter_plugins/graylog_inputs.py"
-_spec = importlib.util.spec_from_file_location("graylog_inputs_plugin", PLUGIN)
-assert _spec and _spec.loader
-plugin = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(plugin)
+plugin = load_plugin("roles/graylog/filter_plugins/graylog_inputs.py")
 
 GELF_UDP = "org.graylog2.inputs.gelf.udp.GELFUDPInput"
 SYSLOG_TCP = "org.graylog2.inputs.syslog.tcp.SyslogTCPInput"

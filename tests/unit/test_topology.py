@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
-from conftest import write_inventory
+from conftest import load_plugin, write_inventory
 
 from graylog_installer.errors import UsageError
 from graylog_installer.inventory import load_inventory
@@ -179,12 +178,7 @@ def test_a_single_node_that_sends_its_own_logs_may_stay_on_loopback() -> None:
 
 
 def _filter_plugin():
-    path = ROOT / "playbooks" / "filter_plugins" / "stack_plan.py"
-    spec = importlib.util.spec_from_file_location("stack_plan_plugin", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_plugin("playbooks/filter_plugins/stack_plan.py")
 
 
 def test_filter_plugin_takes_addresses_from_facts_unless_cluster_address_is_set() -> None:
