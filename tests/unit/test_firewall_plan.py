@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from conftest import load_plugin
 
 from graylog_installer.topology import StackInput, plan
 
-ROOT = Path(__file__).resolve().parents[2]
 THREE = ["n1", "n2", "n3"]
 ADDRESSES = {"n1": "10.0.0.1", "n2": "10.0.0.2", "n3": "10.0.0.3", "lb": "10.0.0.9"}
 ANYONE = ["0.0.0.0/0"]
