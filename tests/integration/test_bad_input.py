@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -125,6 +126,49 @@ def test_a_port_held_by_another_program_is_refused(tmp_path, busy_host):
     result = install(directory)
     assert_one_line_error(result, busy_host, "port 27017/tcp, needed by mongodb, is held by")
     assert not paths.state_file(directory).exists()
+
+
+TWO_HOSTS = """\
+all:
+  vars:
+    ansible_connection: community.docker.docker
+  children:
+    graylog: {hosts: {FIRST: {}}}
+    elasticsearch: {hosts: {SECOND: {}}}
+    mongodb: {hosts: {FIRST: {}}}
+"""
+
+
+@pytest.fixture
+def hosts_a_minute_apart(testbed):
+    """Two fresh Ubuntu 16.04 hosts whose clocks disagree. Containers share this machine's
+    clock, so the second one's `date` is a stand-in that reports a minute ahead."""
+    names = ["graylog-installer-itest-clock-ok", "graylog-installer-itest-clock-ahead"]
+    for name in names:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+        subprocess.run(
+            ["docker", "run", "-d", "--name", name, testbed.image, "sleep", "infinity"],
+            check=True,
+            capture_output=True,
+        )
+    ahead = '#!/bin/sh\nexec /bin/date -d "@$(( $(/bin/date +%s) + 60 ))" "$@"\n'
+    install_script = "cat > /usr/local/bin/date && chmod 755 /usr/local/bin/date"
+    subprocess.run(
+        ["docker", "exec", "-i", names[1], "sh", "-c", install_script],
+        input=ahead.encode(),
+        check=True,
+    )
+    yield names
+    for name in names:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+
+
+def test_hosts_whose_clocks_disagree_are_refused(tmp_path, hosts_a_minute_apart):
+    first, second = hosts_a_minute_apart
+    hosts = TWO_HOSTS.replace("FIRST", first).replace("SECOND", second)
+    result = install(inventory(tmp_path, hosts))
+    assert_one_line_error(result, "clocks differ by", f"{second} ahead of {first}")
+    assert re.search(r"clocks differ by (59|60|61) s", result.stderr), result.stderr
 
 
 def test_heaps_larger_than_the_host_are_refused(installed_copy):
