@@ -140,7 +140,7 @@ all:
 
 
 @pytest.fixture
-def hosts_a_minute_apart(testbed):
+def hosts_with_a_stand_in_clock_ahead(testbed):
     """Two fresh Ubuntu 16.04 hosts whose clocks disagree. Containers share this machine's
     clock, so the second one's `date` is a stand-in that reports a minute ahead."""
     names = ["graylog-installer-itest-clock-ok", "graylog-installer-itest-clock-ahead"]
@@ -163,8 +163,8 @@ def hosts_a_minute_apart(testbed):
         subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
 
 
-def test_hosts_whose_clocks_disagree_are_refused(tmp_path, hosts_a_minute_apart):
-    first, second = hosts_a_minute_apart
+def test_hosts_whose_clocks_disagree_are_refused(tmp_path, hosts_with_a_stand_in_clock_ahead):
+    first, second = hosts_with_a_stand_in_clock_ahead
     hosts = TWO_HOSTS.replace("FIRST", first).replace("SECOND", second)
     result = install(inventory(tmp_path, hosts))
     assert_one_line_error(result, "clocks differ by", f"{second} ahead of {first}")
