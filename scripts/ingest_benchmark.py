@@ -168,7 +168,7 @@ def highest_tcp_rate(node: Node, seconds: int, start: int, ceiling: float) -> in
         if sustained(node, rate, seconds):
             passed = rate
             if failed is None:
-                if rate >= ceiling:
+                if rate >= grain(ceiling):  # the ceiling, as close as the grain allows
                     break
                 rate = min(max(grain(rate * (1 + STEP)), rate + GRAIN), grain(ceiling))
         else:

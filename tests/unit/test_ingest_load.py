@@ -22,6 +22,7 @@ def search(monkeypatch, capacity: int, start: int, ceiling: float = 1e6) -> tupl
 
     def sustained(node, rate, seconds):
         tried.append(rate)
+        assert len(tried) < 50, f"the search does not end: {tried[-5:]}"
         return rate <= capacity
 
     monkeypatch.setattr(ingest_benchmark, "sustained", sustained)
@@ -43,6 +44,9 @@ def test_a_start_near_the_capacity_needs_few_steps(monkeypatch):
 
 def test_the_search_stops_at_the_ceiling_and_at_nothing(monkeypatch):
     assert search(monkeypatch, capacity=10**9, start=5000, ceiling=30_000)[0] == 30_000
+    # A ceiling between two grains: the grain below it is as far as the search can go.
+    found, tried = search(monkeypatch, capacity=10**9, start=5000, ceiling=30_200)
+    assert found == ingest_benchmark.grain(30_200) and len(tried) < 20
     assert search(monkeypatch, capacity=100, start=5000)[0] == 0
 
 
