@@ -175,7 +175,9 @@ def install(request: InstallRequest, out: TextIO) -> int:
     state.save_state(directory, marker)
     if allow_change and secrets_store.drop_rotation_copy(paths.secrets_file(directory)):
         report("Rotation complete on every host: the copy of the previous secrets was removed.")
-    show_password = not was_installed or secrets_store.ADMIN_PASSWORD_KEY in choice.replaced
+    # A rotation finished by this run (asked now, or retried after a failure) shows the
+    # admin password it may have changed.
+    show_password = not was_installed or allow_change
     _report_done(topo, choice.secrets, show_password, directory, outcome.log_path, out)
     return 0
 

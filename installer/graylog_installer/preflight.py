@@ -298,6 +298,6 @@ def run_preflight(
     if problems:
         summary = "; ".join(problems)
         raise InstallerError(
-            f"preflight failed, nothing was changed: {summary} (log: {outcome.log_path})"
+            f"preflight failed, no host was changed: {summary} (log: {outcome.log_path})"
         )
     return collector.facts

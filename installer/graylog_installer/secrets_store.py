@@ -199,10 +199,11 @@ def _check_operator_value(key: str, value: Any, path: Path) -> None:
         raise UsageError(f"{path}: {key} must not contain control characters")
 
 
-def keep_rotation_copy(path: Path) -> Path:
-    """Copy the current file aside before a deliberate rotation (hidden from Ansible)."""
+def keep_rotation_copy(path: Path, replace: bool = True) -> Path:
+    """Copy the current file aside before a deliberate rotation (hidden from Ansible);
+    ``replace=False`` keeps a copy already there."""
     target = path.with_name(ROTATION_COPY)
-    if not target.exists():
+    if replace or not target.exists():
         write_private(target, path.read_bytes())
     return target
 

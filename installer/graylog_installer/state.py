@@ -131,7 +131,7 @@ def resolve_secrets(
     path = paths.secrets_file(inventory)
     exists = path.exists() or path.is_symlink()
     if not exists:
-        if state.installed and secrets_store.PASSWORD_SECRET_KEY not in rotate:
+        if state.installed and not _can_start_over(state, rotate):
             raise UsageError(_missing_message(path, state))
         status = SecretsStatus.ROTATED if state.installed else SecretsStatus.CREATED
         value = secrets_store.generate()
@@ -149,7 +149,8 @@ def resolve_secrets(
         if missing:
             secrets_store.save(path, value, vault_secret)
         return SecretsChoice(value, SecretsStatus.LOADED, added=missing)
-    copy = secrets_store.keep_rotation_copy(path)
+    # The copy of an unfinished rotation is the one the hosts may still have: kept.
+    copy = secrets_store.keep_rotation_copy(path, replace=not state.rotation_pending)
     new = value.with_generated(sorted(rotate))
     choice = _save(path, state, vault_secret, new, SecretsStatus.ROTATED, copy, rotate)
     return replace(choice, added=missing)
@@ -174,18 +175,30 @@ def _save(
     return SecretsChoice(value, status, copy, frozenset(replaced))
 
 
+def _can_start_over(state: InstallState, rotate: frozenset[str]) -> bool:
+    """A lost file may be replaced by new secrets only when asked to, and only when no
+    MongoDB credential was installed: MongoDB's users and key cannot be regenerated."""
+    installed_mongodb = set(secrets_store.ADDED_KEYS) & set(state.fingerprints)
+    return secrets_store.PASSWORD_SECRET_KEY in rotate and not installed_mongodb
+
+
 def _missing_message(path: Path, state: InstallState) -> str:
+    lost = f"{path} is missing but this inventory was installed on {state.installed_at}"
+    if set(secrets_store.ADDED_KEYS) & set(state.fingerprints):
+        return f"{lost}; restore the file from your backup (MongoDB's users and key file need it)"
     return (
-        f"{path} is missing but this inventory was installed on {state.installed_at}; "
-        "restore the file from your backup, or pass --rotate-password-secret to start over "
-        "with new secrets (every Graylog user but the admin then needs a new password)"
+        f"{lost}; restore the file from your backup, or pass --rotate-password-secret to "
+        "start over with new secrets (every Graylog user but the admin then needs a new "
+        "password)"
     )
 
 
 def _mismatch_message(path: Path, state: InstallState, keys: list[str]) -> str:
-    flags = " ".join(ROTATION_FLAGS[key] for key in keys if key in ROTATION_FLAGS)
-    return (
+    found = (
         f"{path} holds a different {' and '.join(keys)} than the one installed on "
-        f"{state.installed_at}; restore the original file from your backup, or pass "
-        f"{flags} to rotate deliberately"
+        f"{state.installed_at}; restore the original file from your backup"
     )
+    if not set(keys) <= set(ROTATION_FLAGS):
+        return found  # MongoDB's secrets have no rotation
+    flags = " ".join(ROTATION_FLAGS[key] for key in keys)
+    return f"{found}, or pass {flags} to rotate deliberately"

@@ -210,7 +210,7 @@ def test_other_valid_secrets_for_an_installed_inventory_are_refused(installed_co
     before = secrets_path.read_bytes()
     mtime = server_conf_mtime()
     result = install(installed_copy)
-    assert_one_line_error(result, "--rotate-admin-password --rotate-password-secret")
+    assert_one_line_error(result, "restore the original file from your backup")
     assert unchanged(secrets_path, before), "the secrets file changed"
     assert server_conf_mtime() == mtime
 

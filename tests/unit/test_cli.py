@@ -18,8 +18,9 @@ import pytest
 import yaml
 from conftest import SINGLE_NODE, local_inventory, write_inventory
 
-from graylog_installer import cli, commands, secrets_store
+from graylog_installer import cli, commands, secrets_store, state
 from graylog_installer.inventory import load_inventory
+from graylog_installer.secrets_store import ADMIN_PASSWORD_KEY as ADMIN_KEY
 from graylog_installer.validation import validate
 
 STAND_IN_SITE = """
@@ -330,15 +331,28 @@ def test_install_refuses_lost_secrets_before_touching_hosts(
     runs_before = sorted((inventory / ".runs").iterdir())
     code, _, err = run(capsys, "install", "-i", str(inventory), "--allow-other-os")
     assert code == 2
-    assert_one_line_error(err, "--rotate-password-secret")
+    assert_one_line_error(err, "restore the file from your backup (MongoDB")
     assert sorted((inventory / ".runs").iterdir()) == runs_before  # no run was started
+    # MongoDB's users and key file exist on the hosts: no flag may start over without them.
+    flag = "--rotate-password-secret"
+    code, _, err = run(capsys, "install", "-i", str(inventory), "--allow-other-os", flag)
+    assert code == 2 and not (inventory / "secrets.yml").exists()
+    assert sorted((inventory / ".runs").iterdir()) == runs_before
 
-    code, out, err = run(
-        capsys, "install", "-i", str(inventory), "--allow-other-os", "--rotate-password-secret"
-    )
+
+def test_a_rotation_retried_after_a_failure_shows_the_new_password(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path
+) -> None:
+    inventory = local_inventory(tmp_path / "inv")
+    assert run(capsys, "install", "-i", str(inventory), "--allow-other-os")[0] == 0
+    marker = state.load_state(inventory)
+    rotated = state.resolve_secrets(inventory, marker, rotate=frozenset({ADMIN_KEY}))
+    # The run of that rotation failed; the operator runs install again, without the flag.
+    code, out, err = run(capsys, "install", "-i", str(inventory), "--allow-other-os")
     assert code == 0, err
-    assert "secret change allowed=True" in last_log(inventory)
-    assert "admin password: " + secrets_store.load(inventory / "secrets.yml").admin_password in out
+    assert f"admin password: {rotated.secrets.admin_password}" in out
+    assert "copy of the previous secrets was removed" in out
+    assert not state.load_state(inventory).rotation_pending
 
 
 def test_install_rotates_the_admin_password_and_then_drops_the_copy(
@@ -396,7 +410,7 @@ def test_install_refuses_other_os_in_preflight(
     code, _, err = run(capsys, "install", "-i", str(inventory))
     assert code == 1
     assert_one_line_error(err, "not Ubuntu 16.04 (pass --allow-other-os")
-    assert "nothing was changed" in err
+    assert "no host was changed" in err
 
 
 def test_install_without_inventory_uses_the_sandbox(

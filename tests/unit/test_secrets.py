@@ -130,7 +130,7 @@ def test_missing_file_for_installed_inventory_refused(inventory_dir: Path) -> No
     with pytest.raises(UsageError) as caught:
         resolve_secrets(inventory_dir, marker)
     message = str(caught.value)
-    assert "missing" in message and "restore" in message and "--rotate-password-secret" in message
+    assert "missing" in message and "restore the file from your backup" in message
     assert not (inventory_dir / "secrets.yml").exists()
 
 
@@ -208,7 +208,8 @@ def test_one_copy_is_kept_however_often_a_rotation_is_retried(inventory_dir: Pat
 
 def test_lost_file_is_replaced_only_with_the_password_secret_flag(inventory_dir: Path) -> None:
     old = resolve_secrets(inventory_dir, load_state(inventory_dir)).secrets
-    marker = installed(inventory_dir, old)
+    # Installed by a version without MongoDB authentication: no MongoDB secret to keep.
+    marker = installed(inventory_dir, Secrets(old.password_secret, old.admin_password))
     (inventory_dir / "secrets.yml").unlink()
     with pytest.raises(UsageError, match="--rotate-password-secret"):
         resolve_secrets(inventory_dir, marker, rotate=ADMIN)
@@ -216,6 +217,39 @@ def test_lost_file_is_replaced_only_with_the_password_secret_flag(inventory_dir:
     fresh = resolve_secrets(inventory_dir, marker, rotate=PASSWORD_SECRET)
     assert fresh.replaced >= ADMIN | PASSWORD_SECRET  # nothing was left to keep
     assert fresh.secrets.admin_password != old.admin_password
+
+
+def test_lost_file_with_mongodb_credentials_installed_must_be_restored(
+    inventory_dir: Path,
+) -> None:
+    old = resolve_secrets(inventory_dir, load_state(inventory_dir)).secrets
+    marker = installed(inventory_dir, old)
+    (inventory_dir / "secrets.yml").unlink()
+    for rotate in (ADMIN, PASSWORD_SECRET, ADMIN | PASSWORD_SECRET):
+        with pytest.raises(UsageError) as caught:
+            resolve_secrets(inventory_dir, marker, rotate=rotate)
+        assert "restore the file from your backup (MongoDB" in str(caught.value)
+        assert "--rotate" not in str(caught.value)
+    assert not (inventory_dir / "secrets.yml").exists()
+    assert load_state(inventory_dir).fingerprints == marker.fingerprints
+
+
+def test_a_changed_mongodb_secret_names_no_flag(inventory_dir: Path) -> None:
+    value = resolve_secrets(inventory_dir, load_state(inventory_dir)).secrets
+    marker = installed(inventory_dir, value)
+    secrets_store.save(inventory_dir / "secrets.yml", value.with_generated(list(ADDED_KEYS[:1])))
+    with pytest.raises(UsageError) as caught:
+        resolve_secrets(inventory_dir, marker, rotate=ADMIN)
+    message = str(caught.value)
+    assert f"different {ADDED_KEYS[0]}" in message and message.endswith("from your backup")
+
+
+def test_a_new_rotation_replaces_the_copy_a_finished_one_left(inventory_dir: Path) -> None:
+    old = resolve_secrets(inventory_dir, load_state(inventory_dir)).secrets
+    stale = inventory_dir / secrets_store.ROTATION_COPY
+    stale.write_bytes(b"left by an earlier rotation\n")
+    rotated = resolve_secrets(inventory_dir, installed(inventory_dir, old), rotate=ADMIN)
+    assert rotated.backup == stale and secrets_store.load(stale) == old
 
 
 def test_a_changed_file_names_the_flag_for_what_changed(inventory_dir: Path) -> None:
