@@ -2,7 +2,8 @@
 
 Inventories often live in a git checkout next to the rest of an operator's configuration.
 ``init`` writes a .gitignore naming the files that hold secrets, and ``install`` warns when
-the secrets file of an inventory inside a git work tree is tracked or not ignored.
+the secrets file or the generated TLS key of an inventory inside a git work tree is
+tracked or not ignored.
 """
 
 from __future__ import annotations
@@ -11,12 +12,18 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from graylog_installer import paths
+from graylog_installer import entry_tls, paths
 
 IGNORE_FILE = ".gitignore"
 # Relative to the inventory: the secrets, the plain copies a rotation keeps until it
-# completes, and the run logs (they are redacted, but hold host details).
-IGNORED = (f"/{paths.SECRETS_FILE}", "/.secrets-*.yml.bak", f"/{paths.RUNS_DIR}/")
+# completes, the generated TLS key of the entry, and the run logs (they are redacted,
+# but hold host details).
+IGNORED = (
+    f"/{paths.SECRETS_FILE}",
+    "/.secrets-*.yml.bak",
+    f"/{entry_tls.GENERATED_DIR}/*.key",
+    f"/{paths.RUNS_DIR}/",
+)
 HEADER = "# Written by graylog-installer: files that hold secrets never belong in git.\n"
 
 
@@ -35,20 +42,20 @@ def write_ignore_file(directory: Path) -> None:
 
 
 def exposure_warning(directory: Path) -> str | None:
-    """A warning when git would commit the inventory's secrets file, else None."""
-    secrets = paths.secrets_file(directory)
-    if shutil.which("git") is None or not secrets.exists():
+    """A warning when git would commit the inventory's secrets file or TLS key, else None."""
+    if shutil.which("git") is None:
         return None
-    name = secrets.name
-    tracked = _git(directory, "ls-files", "--error-unmatch", "--", name)
-    if tracked == 0:
-        return f"warning: {secrets} is tracked by git; run: git rm --cached {secrets}"
-    ignored = _git(directory, "check-ignore", "-q", "--", name)
-    if ignored == 1:  # 0: ignored; 128: not inside a git work tree
-        return (
-            f"warning: {secrets} is inside a git work tree and not ignored; "
-            f"add {paths.SECRETS_FILE} to {directory / IGNORE_FILE}"
-        )
+    for secret in (paths.secrets_file(directory), entry_tls.generated_key(directory)):
+        if not secret.exists():
+            continue
+        name = str(secret.relative_to(directory))
+        if _git(directory, "ls-files", "--error-unmatch", "--", name) == 0:
+            return f"warning: {secret} is tracked by git; run: git rm --cached {secret}"
+        if _git(directory, "check-ignore", "-q", "--", name) == 1:  # 128: not in a work tree
+            return (
+                f"warning: {secret} is inside a git work tree and not ignored; "
+                f"add /{name} to {directory / IGNORE_FILE}"
+            )
     return None
 
 

@@ -26,7 +26,10 @@ def checkout(tmp_path: Path) -> Path:
     (inventory / "secrets.yml").write_text("graylog_admin_password: x\n")
     (inventory / ".runs").mkdir()
     (inventory / ".runs" / "ansible.log").write_text("log\n")
-    (inventory / ".secrets-20261127T000000Z.yml.bak").write_text("old\n")
+    (inventory / ".secrets-before-rotation.yml.bak").write_text("old\n")
+    (inventory / "tls").mkdir()
+    (inventory / "tls" / "entry.key").write_text("key\n")
+    (inventory / "tls" / "entry.crt").write_text("certificate\n")
     return inventory
 
 
@@ -44,7 +47,11 @@ def test_the_ignore_file_keeps_secrets_backups_and_logs_out(checkout: Path) -> N
     root = checkout.parents[1]
     assert "inventories/prod/secrets.yml" in untracked(root)
     git_guard.write_ignore_file(checkout)
-    assert untracked(root) == {"inventories/prod/.gitignore", "inventories/prod/hosts.yml"}
+    assert untracked(root) == {
+        "inventories/prod/.gitignore",
+        "inventories/prod/hosts.yml",
+        "inventories/prod/tls/entry.crt",  # public: fine to keep in git
+    }
     assert git_guard.exposure_warning(checkout) is None
 
 
@@ -72,3 +79,9 @@ def test_warns_when_secrets_are_already_tracked(checkout: Path) -> None:
 def test_no_warning_outside_a_git_work_tree(tmp_path: Path) -> None:
     (tmp_path / "secrets.yml").write_text("x\n")
     assert git_guard.exposure_warning(tmp_path) is None
+
+
+def test_warns_when_the_generated_tls_key_is_not_ignored(checkout: Path) -> None:
+    (checkout / ".gitignore").write_text("/secrets.yml\n")
+    warning = git_guard.exposure_warning(checkout)
+    assert warning and "entry.key" in warning and "not ignored" in warning
