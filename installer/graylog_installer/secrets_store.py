@@ -191,12 +191,22 @@ def _check_value(key: str, value: Any, minimum: int, path: Path) -> None:
         raise UsageError(f"{path}: {key} must not contain spaces or control characters")
 
 
+# The redactor masks every occurrence of a secret in all output: a very short one would
+# mask ordinary words.
+OPERATOR_MIN_LENGTH = 6
+
+
 def _check_operator_value(key: str, value: Any, path: Path) -> None:
     # Spaces may be part of a password someone else chose; line breaks may not.
     if not isinstance(value, str):
         raise UsageError(f"{path}: {key} must be a string (put it in quotes)")
     if any(not ch.isprintable() and ch != " " for ch in value):
         raise UsageError(f"{path}: {key} must not contain control characters")
+    if len(value.strip()) < OPERATOR_MIN_LENGTH:
+        raise UsageError(
+            f"{path}: {key} is shorter than {OPERATOR_MIN_LENGTH} characters; "
+            "a password that short cannot be kept out of the output"
+        )
 
 
 def keep_rotation_copy(path: Path, replace: bool = True) -> Path:

@@ -217,7 +217,8 @@ def _firewall(
         rules[host] += [r for r in inputs if r["protocol"] == "tcp"]
     for host in graylog:
         web_sources = of(entry) if entry else anyone
-        node_web_ports = (given.web_port, given.https_port)
+        # Behind a load balancer TLS ends there, and the nodes' nginx serves HTTP only.
+        node_web_ports = (given.web_port,) if entry else (given.web_port, given.https_port)
         rules[host] += [_rule("web", port, web_sources) for port in node_web_ports]
         rules[host] += inputs
     if single:

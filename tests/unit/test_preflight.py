@@ -243,3 +243,18 @@ def test_every_port_variable_is_read_from_the_inventory() -> None:
 
     moved_by = {name for needs in host_needs._PORTS.values() for name, *_ in needs if name}
     assert moved_by and moved_by <= set(INSTALLER_VARS)
+
+
+def test_evaluate_reports_disk_ports_and_clocks(tmp_path: Path) -> None:
+    topo = _topology(tmp_path)
+    busy = parse_probe(XENIAL + "LISTEN tcp LISTEN 0 128 *:9300 *:* uid:1000 ino:1 sk:1\n")
+    facts = {
+        "gl1": replace(UBUNTU_4G, free_mb=100, clock=1000.0, received=1000.0),
+        "es2": replace(busy, clock=1090.0, received=1000.0),
+        "es3": replace(UBUNTU_4G, clock=1000.0, received=1000.0),
+    }
+    problems = evaluate(topo, facts, {})
+    assert any("gl1 has 100 MiB free" in p for p in problems)
+    assert any("es2: port 9300/tcp" in p and "held by 1000" in p for p in problems)
+    assert any("clocks differ by 90 s (es2 ahead of" in p for p in problems)
+    assert len(problems) == 3

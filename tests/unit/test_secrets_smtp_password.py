@@ -50,6 +50,7 @@ def test_a_file_without_it_has_none(inventory_dir: Path) -> None:
         ("graylog_smtp_password: 12345\n", "graylog_smtp_password must be a string"),
         ('graylog_smtp_password: "a\\nb"\n', "must not contain control characters"),
         (SMTP_LINE + "smtp_passwrod: x\n", "unknown keys: smtp_passwrod"),
+        ('graylog_smtp_password: "  a  "\n', "shorter than 6 characters"),
     ],
 )
 def test_bad_values_and_misspelt_keys_are_refused(inventory_dir: Path, line, why) -> None:

@@ -21,6 +21,8 @@ from mongodb_checks import (
     write_elsewhere,
 )
 
+# The MongoDB host only, not the scenario's mail server.
+testinfra_hosts = ["ansible://mongodb"]
 UNAUTHORIZED = 13
 
 
