@@ -32,22 +32,24 @@ def _first_value(hostvars: Any, hosts: list[str], name: str) -> Any:
     return hostvars[hosts[0]].get(name) if hosts else None
 
 
-# The ports the operator may move, the firewall opens: field -> (group, variable).
+# The ports the operator may move, the firewall opens: field -> (groups, variable). The
+# value is read on the first host of the first non-empty group: the hosts that listen.
 _PORT_SETTINGS = {
-    "web_port": ("graylog", "nginx_listen_port"),
-    "entry_web_port": (topology.ENTRY_GROUP, "haproxy_http_port"),
-    "https_port": ("graylog", "graylog_entry_https_port"),
-    "rest_port": ("graylog", "graylog_rest_port"),
-    "syslog_port": ("graylog", "graylog_syslog_port"),
-    "gelf_port": ("graylog", "graylog_gelf_port"),
+    "web_port": (("graylog",), "nginx_listen_port"),
+    "entry_web_port": ((topology.ENTRY_GROUP,), "haproxy_http_port"),
+    "https_port": ((topology.ENTRY_GROUP, "graylog"), "graylog_entry_https_port"),
+    "rest_port": (("graylog",), "graylog_rest_port"),
+    "syslog_port": (("graylog",), "graylog_syslog_port"),
+    "gelf_port": (("graylog",), "graylog_gelf_port"),
 }
 
 
 def _ports(hostvars: Any, members: dict[str, list[str]]) -> dict[str, int]:
     """The ports set in the inventory; the unset ones keep topology's defaults."""
     ports = {}
-    for field, (group, name) in _PORT_SETTINGS.items():
-        value = topology.as_count(_first_value(hostvars, members[group], name), name)
+    for field, (groups, name) in _PORT_SETTINGS.items():
+        hosts = next((members[group] for group in groups if members[group]), [])
+        value = topology.as_count(_first_value(hostvars, hosts, name), name)
         if value is not None:
             ports[field] = value
     return ports

@@ -94,3 +94,15 @@ def test_the_filter_plugin_passes_the_ports_set_in_the_inventory() -> None:
     hostvars = {"n1": {**settings, "cluster_address": "10.0.0.1"}}
     layout = module.stack_plan(groups, hostvars, [])
     assert {(1514, "tcp"), (8080, "tcp"), (8443, "tcp")} <= set(openings(layout["firewall"]["n1"]))
+
+
+def test_the_https_port_is_read_where_haproxy_listens() -> None:
+    module = load_plugin("playbooks/filter_plugins/stack_plan.py")
+    groups = {"graylog": ["n1"], "elasticsearch": ["n1"], "mongodb": ["n1"], "loadbalancer": ["lb"]}
+    hostvars = {
+        "n1": {"cluster_address": "10.0.0.1"},
+        "lb": {"cluster_address": "10.0.0.9", "graylog_entry_https_port": 8443},
+    }
+    layout = module.stack_plan(groups, hostvars, [])
+    assert (8443, "tcp") in openings(layout["firewall"]["lb"])
+    assert (443, "tcp") not in openings(layout["firewall"]["lb"])
