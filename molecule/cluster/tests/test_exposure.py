@@ -100,7 +100,7 @@ def test_a_gelf_udp_message_from_outside_the_stack_is_found(probe):
     send = f"printf '%s' '{message}' > /dev/udp/{address('cluster-n2')}/12201"
     subprocess.run(["docker", "exec", probe, "bash", "-c", send], check=True)
     auth = ("admin", load_test_secrets()["graylog_admin_password"])
-    entry = f"http://{address(ENTRY)}"
+    entry = f"https://{address(ENTRY)}"
     assert wait_for_total(entry, auth, f"{token} AND source:molecule-test", 1) == 1
 
 
