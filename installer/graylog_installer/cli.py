@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from graylog_installer import commands, paths, secrets_store
+from graylog_installer import commands, paths, state
 from graylog_installer.errors import InstallerError, Interrupted, UsageError
 from graylog_installer.redact import GLOBAL
 from graylog_installer.runner import PlaybookOptions
@@ -227,11 +227,9 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def _rotation(args: argparse.Namespace) -> frozenset[str]:
-    keys = {
-        secrets_store.ADMIN_PASSWORD_KEY: args.rotate_admin_password,
-        secrets_store.PASSWORD_SECRET_KEY: args.rotate_password_secret,
-    }
-    return frozenset(key for key, asked in keys.items() if asked)
+    """The secrets whose rotation flag (state.ROTATION_FLAGS) was given."""
+    flags = state.ROTATION_FLAGS.items()
+    return frozenset(key for key, flag in flags if getattr(args, flag[2:].replace("-", "_")))
 
 
 def _fail(message: str, code: int) -> int:

@@ -60,9 +60,6 @@ TOKEN_KEYS = {
 }
 # Introduced after the first release: a file written before lacks them, and they are added.
 ADDED_KEYS = (MONGODB_ADMIN_PASSWORD_KEY, MONGODB_GRAYLOG_PASSWORD_KEY, MONGODB_KEY_KEY)
-# What a rotation may replace (state.ROTATION_FLAGS names the flags): MongoDB's users and
-# key file cannot change under a running cluster.
-ROTATABLE_KEYS = (PASSWORD_SECRET_KEY, ADMIN_PASSWORD_KEY)
 # Optional, written by the operator, never generated: the SMTP server's password.
 SMTP_PASSWORD_KEY = "graylog_smtp_password"
 # The previous file, kept while a rotation is under way and removed once it succeeded;

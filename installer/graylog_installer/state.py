@@ -114,7 +114,8 @@ class SecretsChoice:
     added: list[str] = field(default_factory=list)
 
 
-# The flag that rotates each secret, for messages.
+# The secrets a rotation may replace, and the flag that asks for each (also read by the
+# command line). MongoDB's users and key file cannot change under a running cluster.
 ROTATION_FLAGS = {
     secrets_store.ADMIN_PASSWORD_KEY: "--rotate-admin-password",
     secrets_store.PASSWORD_SECRET_KEY: "--rotate-password-secret",

@@ -8,7 +8,7 @@ import pytest
 
 from graylog_installer import secrets_store, state
 from graylog_installer.errors import UsageError
-from graylog_installer.state import load_state, resolve_secrets, save_state
+from graylog_installer.state import ROTATION_FLAGS, load_state, resolve_secrets, save_state
 
 SMTP_LINE = 'graylog_smtp_password: "s3cret with space"\n'
 
@@ -71,7 +71,7 @@ def test_it_does_not_stand_in_for_a_missing_generated_secret(inventory_dir: Path
 def test_a_rotation_keeps_it(inventory_dir: Path) -> None:
     old = install(inventory_dir)
     add_line(inventory_dir, SMTP_LINE)
-    every = frozenset(secrets_store.ROTATABLE_KEYS)
+    every = frozenset(ROTATION_FLAGS)
     rotated = resolve_secrets(inventory_dir, load_state(inventory_dir), rotate=every)
     assert rotated.secrets.password_secret != old.password_secret
     assert rotated.secrets.smtp_password == "s3cret with space"
