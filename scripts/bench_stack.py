@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -40,6 +41,7 @@ def write_inventory(
             },
         }
     }
+    directory.mkdir(parents=True, exist_ok=True)
     path = directory / "hosts.yml"
     path.write_text(yaml.safe_dump(hosts))
     return path
@@ -49,6 +51,35 @@ def write_secrets(directory: Path) -> Path:
     path = directory / "secrets.yml"
     secrets_store.save(path, secrets_store.generate())
     return path
+
+
+def timed_floor(host: str, mirror_line: str, mirror_key: str, secrets_file: Path) -> float:
+    """Seconds scripts/floor_install.sh takes in a fresh container, until nginx says ALIVE."""
+    secrets = secrets_store.load(secrets_file)
+    script = REPO / "scripts/floor_install.sh"
+    subprocess.run(["docker", "cp", str(script), f"{host}:/root/floor_install.sh"], check=True)
+    subprocess.run(
+        ["docker", "exec", "-i", host, "sh", "-c", "cat > /root/mirror-key.asc"],
+        input=mirror_key, text=True, check=True,
+    )  # fmt: skip
+    environment = {
+        "MIRROR_LINE": mirror_line,
+        "MIRROR_KEY": "/root/mirror-key.asc",
+        "PASSWORD_SECRET": secrets.graylog_password_secret,
+        "ADMIN_SHA2": hashlib.sha256(secrets.graylog_admin_password.encode()).hexdigest(),
+        "ELASTICSEARCH_HEAP": HEAPS["elasticsearch_heap_size"],
+        "GRAYLOG_HEAP": HEAPS["graylog_heap_size"],
+    }
+    options = [option for name in environment for option in ("--env", name)]
+    started = time.monotonic()
+    completed = subprocess.run(
+        ["docker", "exec", *options, host, "bash", "/root/floor_install.sh"],
+        env=dict(os.environ, **environment), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    if completed.returncode != 0:
+        sys.exit(f"benchmark: the floor script failed: {completed.stderr.strip()[-500:]}")
+    return elapsed
 
 
 def timed_converge(
