@@ -38,6 +38,7 @@ def build_parser() -> Parser:
     _add_init(sub, common)
     _add_install(sub, common)
     _add_verify(sub, common)
+    _add_status(sub, common)
     _add_secrets(sub, common)
     _add_sandbox(sub, common)
     return parser
@@ -149,6 +150,16 @@ def _add_group(
     return actions
 
 
+def _add_status(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    status = sub.add_parser(
+        "status",
+        parents=[common],
+        help="show every host's services, the clusters and disk use; fail when degraded",
+    )
+    _inventory_flag(status)
+    _vault_flag(status)
+
+
 def _add_secrets(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     actions = _add_group(sub, common, "secrets", "show the admin credentials")
     show = actions.add_parser("show", parents=[common], help="print admin username and password")
@@ -221,6 +232,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return commands.install(request, out)
     if args.command == "verify":
         return commands.verify_stack(args.inventory, args.vault_password_file, out)
+    if args.command == "status":
+        return commands.show_status(args.inventory, args.vault_password_file, out)
     if args.command == "sandbox":
         return commands.destroy_sandbox(out)
     return commands.show_secrets(args.inventory, args.vault_password_file, out)

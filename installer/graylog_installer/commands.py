@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,9 @@ from graylog_installer import (
     sandbox,
     secrets_store,
     state,
+    status,
+    status_graylog,
+    status_probe,
     verify,
 )
 from graylog_installer.errors import InstallerError, UsageError
@@ -278,11 +282,7 @@ def verify_stack(
     value = load_existing_secrets(directory, vault_secret)
     syslog = entry_syslog_target(loaded, topo)
     report(f"Verifying {topo.external_url} (syslog {syslog}) as {topo.admin_username}")
-    # The entry's own certificate when it serves HTTPS; with TLS off behind an operator's
-    # HTTPS proxy, the system's authorities check that proxy's certificate.
-    ours = topo.tls.enabled and topo.external_url.startswith("https:")
-    tls = entry_tls.client_context(topo.tls) if ours else None
-    client = verify.Client(topo.external_url, topo.admin_username, value.admin_password, tls=tls)
+    client = entry_client(topo, value)
     checks = verify.run_checks(
         client,
         expected_nodes=len(topo.groups["graylog"]),
@@ -293,6 +293,17 @@ def verify_stack(
     if failed:
         raise InstallerError(f"verification failed: {', '.join(failed)}")
     return 0
+
+
+def entry_client(topo: Topology, value: Secrets) -> verify.Client:
+    """The admin's HTTP client for the stack's entry, trusting what the entry serves.
+
+    The entry's own certificate when it serves HTTPS; with TLS off behind an operator's
+    HTTPS proxy, the system's authorities check that proxy's certificate.
+    """
+    ours = topo.tls.enabled and topo.external_url.startswith("https:")
+    tls = entry_tls.client_context(topo.tls) if ours else None
+    return verify.Client(topo.external_url, topo.admin_username, value.admin_password, tls=tls)
 
 
 def entry_syslog_target(loaded: Inventory, topo: Topology) -> verify.SyslogTarget:
@@ -313,6 +324,43 @@ def entry_syslog_target(loaded: Inventory, topo: Topology) -> verify.SyslogTarge
     if not 0 < port < 65536:
         raise UsageError(f"{name} is {value!r} for {front}; write a TCP port number (1-65535)")
     return verify.SyslogTarget(host=str(urlsplit(topo.external_url).hostname), port=port)
+
+
+# ---- status -------------------------------------------------------------------------------
+
+
+def show_status(inventory: Path | None, vault_password_file: Path | None, out: TextIO) -> int:
+    """Print the stack's state; non-zero when anything is degraded. Changes nothing."""
+    directory = installed_inventory(inventory)
+    vault_secret = vault_secret_from(vault_password_file)
+    topo = open_inventory(directory, vault_secret, lambda line: print(line, file=out))
+    value = load_existing_secrets(directory, vault_secret)
+    print(f"Status of {directory} ({topo.external_url})", file=out, flush=True)
+    collector = status_probe.ProbeCollector()
+    # The probe's log is of no use once its answers are shown: it stays out of .runs/.
+    with tempfile.TemporaryDirectory(prefix="graylog-installer-status-") as run_dir:
+        runner.run_module(
+            directory,
+            "raw",
+            status_probe.PROBE,
+            Path(run_dir),
+            GLOBAL,
+            collector,
+            log_name="status",
+        )
+    found = status.StackStatus(
+        groups=topo.groups,
+        replica_set=str(topo.plan["mongodb"]["replica_set"] or ""),
+        probes=collector.probes,
+        errors=collector.errors,
+        graylog=status_graylog.read_graylog(entry_client(topo, value)),
+    )
+    print(GLOBAL.text(status.render(found)), file=out)
+    degraded = status.problems(found)
+    if degraded:
+        raise InstallerError(f"degraded: {'; '.join(degraded)}")
+    print("All healthy.", file=out)
+    return 0
 
 
 # ---- secrets show -------------------------------------------------------------------------

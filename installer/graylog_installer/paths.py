@@ -61,8 +61,14 @@ def ansible_env() -> dict[str, str]:
 
 
 def sandbox_inventory() -> Path:
-    """The inventory the sandbox uses (what sandbox.prepare_sandbox returns)."""
-    return repo_root() / "inventories" / "sandbox"
+    """The inventory the sandbox uses (what sandbox.prepare_sandbox returns).
+
+    Each sandbox (sandbox_identity: the operator's, or one the environment names) has a
+    directory of its own.
+    """
+    from graylog_installer import sandbox_identity
+
+    return repo_root() / "inventories" / sandbox_identity.current().directory_name
 
 
 def configure_ansible() -> None:

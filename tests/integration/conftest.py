@@ -1,25 +1,98 @@
 """The real graylog-installer command against real Ubuntu 16.04 containers.
 
-These tests replace the sandbox: they start by destroying any sandbox container of this
-machine, so that the first install really is a first install.
+The tests leave the machine as they found it. They install a sandbox of their own
+(container graylog-installer-itest-sandbox, ports offset by 10000, an inventory of its
+own), chosen through sandbox_identity's environment variables, which every command
+they run inherits: an operator's sandbox is never touched. Theirs is destroyed at the
+start, so that the first install really is a first install, and removed at the end; every
+container they start is named TEST_PREFIX..., and none may be left behind.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from graylog_installer import paths, secrets_store
+from graylog_installer import paths, sandbox_identity, secrets_store
 from graylog_installer.redact import Hidden
 from graylog_installer.sandbox import build_testbed
 
 REPO = Path(__file__).resolve().parents[2]
 COMMAND_TIMEOUT = 1800
+TEST_PREFIX = "graylog-installer-itest-"
+# Set before any test runs, so the commands and this process agree on the sandbox.
+os.environ[sandbox_identity.NAME_ENV] = f"{TEST_PREFIX}sandbox"
+os.environ[sandbox_identity.PORT_OFFSET_ENV] = "10000"
+SANDBOX = sandbox_identity.current()
+
+
+@contextmanager
+def operators_environment() -> Iterator[None]:
+    """Without the tests' sandbox variables: what an operator's command would see."""
+    saved = {
+        name: os.environ.pop(name)
+        for name in (sandbox_identity.NAME_ENV, sandbox_identity.PORT_OFFSET_ENV)
+    }
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+def containers(prefix: str) -> dict[str, str]:
+    """Containers whose name starts with ``prefix``: name -> id, state and start time."""
+    listed = subprocess.run(
+        ["docker", "ps", "--all", "--filter", f"name=^{prefix}", "--format", "{{.Names}}"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    found = {}
+    for name in listed:
+        shown = subprocess.run(
+            ["docker", "container", "inspect", "--format", "{{json .State}} {{.Id}}", name],
+            capture_output=True, text=True, check=False,
+        ).stdout  # fmt: skip
+        if shown:
+            state_json, _, ident = shown.strip().rpartition(" ")
+            state = json.loads(state_json)
+            found[name] = f"{ident[:12]} {state['Status']} since {state['StartedAt']}"
+    return found
+
+
+def file_stamps(directory: Path) -> dict[str, tuple[int, int]]:
+    """Every file below ``directory`` with its size and modification time."""
+    if not directory.is_dir():
+        return {}
+    return {
+        str(p.relative_to(directory)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def machine_left_as_found() -> Iterator[None]:
+    """Fails the session (at its teardown, after every other fixture's) when the tests
+    touched the operator's sandbox or left a container of theirs behind."""
+    with operators_environment():
+        operator = sandbox_identity.current()
+        operator_inventory = paths.sandbox_inventory()
+    before = (containers(operator.name).get(operator.name), file_stamps(operator_inventory))
+    assert operator.name != SANDBOX.name and operator_inventory != paths.sandbox_inventory()
+    yield
+    after = (containers(operator.name).get(operator.name), file_stamps(operator_inventory))
+    assert after == before, f"the operator's sandbox changed: {before} -> {after}"
+    left = containers(TEST_PREFIX)
+    assert not left, f"the tests left containers behind: {left}"
+    assert not paths.sandbox_inventory().exists(), "the tests' sandbox inventory was left"
 
 
 @dataclass(frozen=True)
@@ -44,11 +117,15 @@ def testbed():
 
 
 @pytest.fixture(scope="session")
-def first_install(testbed) -> Result:
-    """A fresh sandbox installed by `graylog-installer install` with no arguments."""
+def first_install(testbed) -> Iterator[Result]:
+    """A fresh sandbox (the tests' own) installed by `graylog-installer install` with no
+    arguments; removed, inventory and all, when the session ends."""
     destroyed = graylog_installer("sandbox", "destroy")
     assert destroyed.returncode == 0, destroyed.stderr
-    return graylog_installer("install")
+    yield graylog_installer("install")
+    destroyed = graylog_installer("sandbox", "destroy")
+    shutil.rmtree(paths.sandbox_inventory(), ignore_errors=True)
+    assert destroyed.returncode == 0, destroyed.stderr
 
 
 @pytest.fixture(scope="session")

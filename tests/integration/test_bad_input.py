@@ -8,10 +8,9 @@ from pathlib import Path
 
 import other_os
 import pytest
-from conftest import assert_one_line_error, graylog_installer, snapshot
+from conftest import SANDBOX, assert_one_line_error, graylog_installer, snapshot
 
 from graylog_installer import paths, secrets_store, state
-from graylog_installer.sandbox import SANDBOX_HOST
 from graylog_installer.vault import load_vault_secret
 
 SINGLE_HOST = """\
@@ -43,7 +42,7 @@ def unchanged(path: Path, before: bytes) -> bool:
 
 def server_conf_mtime() -> str:
     return subprocess.run(
-        ["docker", "exec", SANDBOX_HOST, "stat", "-c", "%Y", "/etc/graylog/server/server.conf"],
+        ["docker", "exec", SANDBOX.name, "stat", "-c", "%Y", "/etc/graylog/server/server.conf"],
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
 

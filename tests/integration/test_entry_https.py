@@ -19,14 +19,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import graylog_installer
+from conftest import SANDBOX, graylog_installer
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from graylog_installer import entry_tls
 
-HTTPS_URL = "https://127.0.0.1:8443/"
-HTTP_PORT = 8780
+HTTPS_URL = SANDBOX.url
+HTTP_PORT = SANDBOX.http_port
 BROWSER_TIMEOUT = 90
 
 
@@ -59,7 +59,7 @@ def test_http_redirects_to_the_same_path_over_https(sandbox_inventory):
 
 
 def test_the_served_certificate_is_the_generated_one(certificate: Path):
-    served = ssl.get_server_certificate(("127.0.0.1", 8443))
+    served = ssl.get_server_certificate(("127.0.0.1", SANDBOX.https_port))
     expected = x509.load_pem_x509_certificate(certificate.read_bytes())
     assert x509.load_pem_x509_certificate(served.encode()) == expected
 
@@ -71,7 +71,7 @@ def handshake(version: ssl.TLSVersion) -> str:
     context.minimum_version = context.maximum_version = version
     context.set_ciphers("DEFAULT:@SECLEVEL=0")  # let this side offer the old versions
     with (
-        socket.create_connection(("127.0.0.1", 8443), timeout=15) as raw,
+        socket.create_connection(("127.0.0.1", SANDBOX.https_port), timeout=15) as raw,
         context.wrap_socket(raw) as tls,
     ):
         return tls.version()

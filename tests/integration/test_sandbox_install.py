@@ -8,13 +8,13 @@ import ssl
 import urllib.error
 import urllib.request
 
-from conftest import graylog_installer
+from conftest import SANDBOX, graylog_installer
 
 from graylog_installer import entry_tls, paths, secrets_store
 from graylog_installer.redact import Hidden
-from graylog_installer.sandbox import SANDBOX_HOST
 
-SANDBOX_URL = "https://127.0.0.1:8443/"
+SANDBOX_URL = SANDBOX.url
+SANDBOX_HOST = SANDBOX.name
 
 
 def recap_counts(stdout: str, host: str) -> dict[str, int]:

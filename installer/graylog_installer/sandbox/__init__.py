@@ -14,28 +14,11 @@ from pathlib import Path
 
 import yaml
 
-from graylog_installer import entry_tls, paths
+from graylog_installer import entry_tls, paths, sandbox_identity
 from graylog_installer.errors import InstallerError
-from graylog_installer.sandbox import base_image, container, docker_engine, mirror
+from graylog_installer.sandbox import base_image, container, docker_engine, hosts_file, mirror
 from graylog_installer.sandbox.host_tools import run
 
-SANDBOX_HOST = "graylog-installer-sandbox"
-# Published on loopback only: the sandbox is for this machine's user, not the network.
-SANDBOX_HTTP = "127.0.0.1:8780:80"
-# HTTPS, where 8780 redirects to; the inventory's graylog_external_url names it.
-SANDBOX_HTTPS = "127.0.0.1:8443:443"
-SANDBOX_GELF_UDP = "127.0.0.1:12201:12201/udp"
-SANDBOX_GELF_TCP = "127.0.0.1:12201:12201/tcp"
-# Port 514 of this machine may be its own syslog daemon's: the container's 514 is published
-# as 8514, which the sandbox inventory names in graylog_entry_syslog_port for verify.
-SANDBOX_SYSLOG_TCP = "127.0.0.1:8514:514/tcp"
-SANDBOX_PORTS = (
-    SANDBOX_HTTP,
-    SANDBOX_HTTPS,
-    SANDBOX_GELF_UDP,
-    SANDBOX_GELF_TCP,
-    SANDBOX_SYSLOG_TCP,
-)
 MIRROR_VARS_FILE = "group_vars/all/package_mirror.yml"
 FIREWALL_VARS_FILE = "group_vars/all/firewall.yml"
 
@@ -85,21 +68,21 @@ def write_mirror_vars(inventory: Path, package_mirror: mirror.Mirror) -> Path:
 
 def prepare_sandbox(report: Report) -> Path:
     """Make the sandbox container ready to install onto; return its inventory directory."""
+    identity = sandbox_identity.current()
     testbed = build_testbed(report)
     firewall = True
-    if container.ensure_host(
-        SANDBOX_HOST, testbed.image, testbed.mirror.directory, published=SANDBOX_PORTS
-    ):
-        report(f"started the sandbox container {SANDBOX_HOST}")
+    host, published = identity.name, identity.published()
+    if container.ensure_host(host, testbed.image, testbed.mirror.directory, published=published):
+        report(f"started the sandbox container {host}")
     else:
-        firewall = container.has_capability(SANDBOX_HOST, "NET_ADMIN")
+        firewall = container.has_capability(host, "NET_ADMIN")
         if not firewall:
             report(
                 "warning: the sandbox container may not change its iptables (made by an older "
                 "version, without NET_ADMIN): installing without its firewall; "
                 "'graylog-installer sandbox destroy' and install again to have one"
             )
-        missing = unpublished(SANDBOX_HOST, SANDBOX_PORTS)
+        missing = unpublished(host, published)
         if missing:
             # Docker cannot add a mapping to an existing container; it holds the stack.
             report(
@@ -108,6 +91,7 @@ def prepare_sandbox(report: Report) -> Path:
                 "install again to add them"
             )
     inventory = paths.sandbox_inventory()
+    hosts_file.write(inventory, identity)
     write_mirror_vars(inventory, testbed.mirror)
     write_firewall_vars(inventory, firewall)
     return inventory
@@ -147,14 +131,17 @@ def destroy_sandbox(report: Report) -> None:
     The secrets and the entry's self-signed certificate go with the container: they
     belong to an installed stack, and none is left.
     """
-    if container.state_of(SANDBOX_HOST) is not None:
-        run(["docker", "rm", "--force", "--volumes", SANDBOX_HOST])
-        report(f"removed the sandbox container {SANDBOX_HOST}")
+    host = sandbox_identity.current().name
+    if container.state_of(host) is not None:
+        run(["docker", "rm", "--force", "--volumes", host])
+        report(f"removed the sandbox container {host}")
     inventory = paths.sandbox_inventory()
     for generated in (
+        paths.hosts_file(inventory),
         paths.secrets_file(inventory),
         paths.state_file(inventory),
         inventory / MIRROR_VARS_FILE,
+        inventory / FIREWALL_VARS_FILE,
         entry_tls.generated_certificate(inventory),
         entry_tls.generated_key(inventory),
     ):
