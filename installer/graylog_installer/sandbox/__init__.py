@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from graylog_installer import entry_tls, paths
+from graylog_installer import entry_tls, paths, sandbox_home
 from graylog_installer.errors import InstallerError
 from graylog_installer.sandbox import base_image, container, docker_engine, mirror
 from graylog_installer.sandbox.host_tools import run
@@ -107,10 +107,20 @@ def prepare_sandbox(report: Report) -> Path:
                 "(made by an older version); 'graylog-installer sandbox destroy' and "
                 "install again to add them"
             )
-    inventory = paths.sandbox_inventory()
+    inventory = sandbox_home.inventory(report)
+    write_hosts_file(inventory)
     write_mirror_vars(inventory, testbed.mirror)
     write_firewall_vars(inventory, firewall)
     return inventory
+
+
+def write_hosts_file(inventory: Path) -> None:
+    """The sandbox's hosts.yml as this version ships it, in a directory of this user's alone."""
+    sandbox_home.make_private(inventory)
+    template = paths.sandbox_hosts_template().read_text()
+    hosts = paths.hosts_file(inventory)
+    if not hosts.is_file() or hosts.read_text() != template:
+        hosts.write_text(template)
 
 
 def write_firewall_vars(inventory: Path, firewall: bool) -> None:
@@ -150,7 +160,7 @@ def destroy_sandbox(report: Report) -> None:
     if container.state_of(SANDBOX_HOST) is not None:
         run(["docker", "rm", "--force", "--volumes", SANDBOX_HOST])
         report(f"removed the sandbox container {SANDBOX_HOST}")
-    inventory = paths.sandbox_inventory()
+    inventory = sandbox_home.inventory(report)
     for generated in (
         paths.secrets_file(inventory),
         paths.state_file(inventory),
