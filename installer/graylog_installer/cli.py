@@ -122,11 +122,6 @@ def _add_install(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
         help="replace Graylog's password_secret: every stored user's password but the "
         "admin's stops working (reset them) and every session ends",
     )
-    p.add_argument(
-        "--allow-other-os",
-        action="store_true",
-        help="do not refuse hosts that are not Ubuntu 16.04",
-    )
     p.add_argument("--check", action="store_true", help="ansible-playbook --check")
     p.add_argument("--diff", action="store_true", help="ansible-playbook --diff")
     p.add_argument("--limit", metavar="PATTERN", help="ansible-playbook --limit")
@@ -226,7 +221,6 @@ def dispatch(args: argparse.Namespace) -> int:
             inventory=args.inventory,
             vault_password_file=args.vault_password_file,
             rotate=_rotation(args),
-            allow_other_os=args.allow_other_os,
             options=options,
         )
         return commands.install(request, out)

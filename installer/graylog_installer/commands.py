@@ -17,7 +17,7 @@ from graylog_installer import (
     preflight,
     progress,
     runner,
-    sandbox,
+    sandbox_home,
     secrets_store,
     state,
     status,
@@ -46,7 +46,6 @@ class InstallRequest:
     vault_password_file: Path | None = None
     # Secrets to replace deliberately (secrets_store key names); empty on a normal run.
     rotate: frozenset[str] = frozenset()
-    allow_other_os: bool = False
     options: runner.PlaybookOptions = field(default_factory=runner.PlaybookOptions)
 
 
@@ -61,10 +60,16 @@ def choose_inventory(inventory: Path | None, report: Report) -> Path:
     if inventory is not None:
         return inventory.expanduser().resolve()
     report("No inventory given: preparing the local Ubuntu 16.04 sandbox")
+    # Imported here only: the test bed (Docker, debootstrap, the mirror) is no part of an
+    # operator's run with -i.
+    from graylog_installer import sandbox
+
     return sandbox.prepare_sandbox(report).resolve()
 
 
 def destroy_sandbox(out: TextIO) -> int:
+    from graylog_installer import sandbox  # the test bed, for the sandbox only
+
     sandbox.destroy_sandbox(lambda line: print(line, file=out, flush=True))
     return 0
 
@@ -74,7 +79,9 @@ def installed_inventory(inventory: Path | None) -> Path:
 
     Reading (verify, secrets show) must not build or start anything, unlike install.
     """
-    return (inventory or paths.sandbox_inventory()).expanduser().resolve()
+    if inventory is None:
+        inventory = sandbox_home.installed_inventory(lambda line: print(line, flush=True))
+    return inventory.expanduser().resolve()
 
 
 def vault_secret_from(password_file: Path | None) -> VaultSecret | None:
@@ -149,9 +156,7 @@ def install(request: InstallRequest, out: TextIO) -> int:
         report(warning)
 
     run_dir = paths.new_run_dir(directory)
-    preflight.run_preflight(
-        directory, topo, run_dir, GLOBAL, report, allow_other_os=request.allow_other_os
-    )
+    preflight.run_preflight(directory, topo, run_dir, GLOBAL, report)
 
     # A deliberate rotation (now, or an earlier one not yet completed) may replace the
     # password_secret the graylog role finds on the hosts.

@@ -1,4 +1,4 @@
-"""Where things live: the repository (playbooks, ansible.cfg) and files inside an inventory."""
+"""Where things live: the playbooks and ansible.cfg, the sandbox, and files inside an inventory."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from graylog_installer.errors import InstallerError
 
 HOME_ENV = "GRAYLOG_INSTALLER_HOME"
 
+# The playbooks, roles and ansible.cfg that setup.py copies into an installed package.
+BUNDLED = Path(__file__).resolve().parent / "bundled"
+
 HOSTS_FILE = "hosts.yml"
 SECRETS_FILE = "secrets.yml"
 STATE_FILE = ".graylog-installer-state.json"
@@ -18,11 +21,21 @@ RUNS_DIR = ".runs"
 
 
 def repo_root() -> Path:
-    """The checkout holding playbooks/ and roles/ (overridable for installed copies)."""
+    """The directory holding playbooks/, roles/ and ansible.cfg.
+
+    GRAYLOG_INSTALLER_HOME when set (tests, a checkout of another version), else the copy
+    bundled into the installed package, else the checkout this code runs from.
+    """
     override = os.environ.get(HOME_ENV)
     if override:
         return Path(override).expanduser().resolve()
-    # installer/graylog_installer/paths.py -> the repository is two levels above the package.
+    if (BUNDLED / "playbooks" / "site.yml").is_file():
+        return BUNDLED
+    return checkout_root()
+
+
+def checkout_root() -> Path:
+    # installer/graylog_installer/paths.py: the repository is two levels above the package.
     return Path(__file__).resolve().parents[2]
 
 
@@ -30,7 +43,8 @@ def playbook_path() -> Path:
     path = repo_root() / "playbooks" / "site.yml"
     if not path.is_file():
         raise InstallerError(
-            f"playbook not found at {path}; set {HOME_ENV} to the graylog-installer checkout"
+            f"playbook not found at {path}: reinstall graylog-installer, or set {HOME_ENV} "
+            "to a graylog-installer checkout"
         )
     return path
 
@@ -60,15 +74,30 @@ def ansible_env() -> dict[str, str]:
     return env
 
 
+def data_dir() -> Path:
+    """This user's graylog-installer data: $XDG_DATA_HOME/graylog-installer, else ~/.local/share."""
+    base = os.environ.get("XDG_DATA_HOME", "")
+    # The XDG specification ignores a relative value.
+    root = Path(base) if os.path.isabs(base) else Path.home() / ".local" / "share"
+    return root / "graylog-installer"
+
+
 def sandbox_inventory() -> Path:
-    """The inventory the sandbox uses (what sandbox.prepare_sandbox returns).
+    """The sandbox's inventory: its secrets, certificate and run logs, outside any source tree.
 
     Each sandbox (sandbox_identity: the operator's, or one the environment names) has a
     directory of its own.
     """
     from graylog_installer import sandbox_identity
 
-    return repo_root() / "inventories" / sandbox_identity.current().directory_name
+    return data_dir() / sandbox_identity.current().directory_name
+
+
+def legacy_sandbox_inventory() -> Path:
+    """Where earlier versions kept the sandbox's inventory: inside the checkout."""
+    from graylog_installer import sandbox_identity
+
+    return checkout_root() / "inventories" / sandbox_identity.current().directory_name
 
 
 def configure_ansible() -> None:

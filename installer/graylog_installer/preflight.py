@@ -168,7 +168,7 @@ def os_problem(host: str, facts: HostFacts) -> str | None:
     if (facts.distribution, facts.version) == SUPPORTED:
         return None
     name = facts.pretty_name or f"{facts.distribution} {facts.version}"
-    return f"{host} runs {name}, not Ubuntu 16.04 (pass --allow-other-os to try anyway)"
+    return f"{host} runs {name}, not Ubuntu 16.04, the only system the roles support"
 
 
 def disk_problem(plan: HostPlan, facts: HostFacts) -> str | None:
@@ -221,7 +221,6 @@ def evaluate(
     topology: Topology,
     facts: Mapping[str, HostFacts],
     errors: Mapping[str, str],
-    allow_other_os: bool = False,
 ) -> list[str]:
     """Every problem found, one sentence each; an empty list means go ahead."""
     problems = [f"{host}: {why}" for host, why in errors.items()]
@@ -232,8 +231,7 @@ def evaluate(
             problems.append(f"{host}: no facts returned")
             continue
         plan, found = topology.hosts[host], facts[host]
-        if not allow_other_os:
-            problems.append(os_problem(host, found) or "")
+        problems.append(os_problem(host, found) or "")
         problems.append(memory_problem(plan, found.memtotal_mb) or "")
         problems.append(disk_problem(plan, found) or "")
         problems.extend(port_problems(plan, found))
@@ -281,7 +279,6 @@ def run_preflight(
     run_dir: Path,
     redactor: Redactor,
     report: Callable[[str], None],
-    allow_other_os: bool = False,
 ) -> dict[str, HostFacts]:
     report(
         f"Preflight: checking {len(topology.hosts)} host(s) "
@@ -292,7 +289,7 @@ def run_preflight(
     for plan in topology.hosts.values():
         if plan.unresolved:
             report(f"  note: {', '.join(plan.unresolved)} on {plan.name} use facts; not checked")
-    problems = evaluate(topology, collector.facts, collector.errors, allow_other_os)
+    problems = evaluate(topology, collector.facts, collector.errors)
     if not problems and not outcome.ok:
         problems = [f"fact gathering exited with code {outcome.rc}"]
     if problems:

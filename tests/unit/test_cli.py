@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SINGLE_NODE, local_inventory, write_inventory
+from conftest import SINGLE_NODE, local_inventory, this_machine_os, write_inventory
 
 from graylog_installer import cli, commands, secrets_store, state
 from graylog_installer.inventory import load_inventory
@@ -59,13 +59,17 @@ def assert_one_line_error(err: str, fragment: str) -> None:
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A stand-in repository: playbooks/site.yml, the real wiring and the real ansible.cfg."""
+    """A stand-in repository: playbooks/site.yml, the real wiring and the real ansible.cfg.
+
+    Preflight accepts this machine's system as it would Ubuntu 16.04: the install runs here.
+    """
     root = tmp_path / "home"
     real = Path(__file__).resolve().parents[2]
     shutil.copytree(real / "playbooks" / "group_vars", root / "playbooks" / "group_vars")
     (root / "playbooks" / "site.yml").write_text(textwrap.dedent(STAND_IN_SITE))
     shutil.copy(real / "ansible.cfg", root / "ansible.cfg")
     monkeypatch.setenv("GRAYLOG_INSTALLER_HOME", str(root))
+    monkeypatch.setattr("graylog_installer.preflight.SUPPORTED", this_machine_os())
     return root
 
 
@@ -84,6 +88,14 @@ def test_unknown_flag_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> No
         cli.main(["install", "--frobnicate"])
     assert caught.value.code == 2
     assert_one_line_error(capsys.readouterr().err, "--frobnicate")
+
+
+def test_allow_other_os_is_no_longer_offered(capsys: pytest.CaptureFixture[str]) -> None:
+    # The roles refuse every system but Ubuntu 16.04, so no flag may promise otherwise.
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["install", "-i", "inv", "--allow-other-os"])
+    assert caught.value.code == 2
+    assert_one_line_error(capsys.readouterr().err, "unrecognized arguments: --allow-other-os")
 
 
 def test_missing_inventory(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -296,7 +308,7 @@ def test_install_twice_keeps_secrets_and_shows_password_once(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path
 ) -> None:
     inventory = local_inventory(tmp_path / "inv")
-    code, out, err = run(capsys, "install", "-i", str(inventory), "--allow-other-os")
+    code, out, err = run(capsys, "install", "-i", str(inventory))
     assert code == 0, err
     value = secrets_store.load(inventory / "secrets.yml")
     assert f"admin password: {value.admin_password}" in out
@@ -305,7 +317,7 @@ def test_install_twice_keeps_secrets_and_shows_password_once(
     assert value.password_secret not in out + err
     assert (inventory / ".graylog-installer-state.json").exists()
 
-    code, out, err = run(capsys, "install", "-i", str(inventory), "--allow-other-os")
+    code, out, err = run(capsys, "install", "-i", str(inventory))
     assert code == 0, err
     assert "secret change allowed=False" in last_log(inventory)
     # The first run counted the tasks, so the second shows done/total.
@@ -326,16 +338,16 @@ def test_install_refuses_lost_secrets_before_touching_hosts(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path
 ) -> None:
     inventory = local_inventory(tmp_path / "inv")
-    assert run(capsys, "install", "-i", str(inventory), "--allow-other-os")[0] == 0
+    assert run(capsys, "install", "-i", str(inventory))[0] == 0
     (inventory / "secrets.yml").unlink()
     runs_before = sorted((inventory / ".runs").iterdir())
-    code, _, err = run(capsys, "install", "-i", str(inventory), "--allow-other-os")
+    code, _, err = run(capsys, "install", "-i", str(inventory))
     assert code == 2
     assert_one_line_error(err, "restore the file from your backup (MongoDB")
     assert sorted((inventory / ".runs").iterdir()) == runs_before  # no run was started
     # MongoDB's users and key file exist on the hosts: no flag may start over without them.
     flag = "--rotate-password-secret"
-    code, _, err = run(capsys, "install", "-i", str(inventory), "--allow-other-os", flag)
+    code, _, err = run(capsys, "install", "-i", str(inventory), flag)
     assert code == 2 and not (inventory / "secrets.yml").exists()
     assert sorted((inventory / ".runs").iterdir()) == runs_before
 
@@ -344,11 +356,11 @@ def test_a_rotation_retried_after_a_failure_shows_the_new_password(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path
 ) -> None:
     inventory = local_inventory(tmp_path / "inv")
-    assert run(capsys, "install", "-i", str(inventory), "--allow-other-os")[0] == 0
+    assert run(capsys, "install", "-i", str(inventory))[0] == 0
     marker = state.load_state(inventory)
     rotated = state.resolve_secrets(inventory, marker, rotate=frozenset({ADMIN_KEY}))
     # The run of that rotation failed; the operator runs install again, without the flag.
-    code, out, err = run(capsys, "install", "-i", str(inventory), "--allow-other-os")
+    code, out, err = run(capsys, "install", "-i", str(inventory))
     assert code == 0, err
     assert f"admin password: {rotated.secrets.admin_password}" in out
     assert "copy of the previous secrets was removed" in out
@@ -359,9 +371,9 @@ def test_install_rotates_the_admin_password_and_then_drops_the_copy(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path
 ) -> None:
     inventory = local_inventory(tmp_path / "inv")
-    assert run(capsys, "install", "-i", str(inventory), "--allow-other-os")[0] == 0
+    assert run(capsys, "install", "-i", str(inventory))[0] == 0
     old = secrets_store.load(inventory / "secrets.yml")
-    flags = ("install", "-i", str(inventory), "--allow-other-os", "--rotate-admin-password")
+    flags = ("install", "-i", str(inventory), "--rotate-admin-password")
     for partial in (["--limit", "localhost"], ["--tags", "x"], ["--check"]):
         code, _, err = run(capsys, *flags, *partial)
         assert code == 2 and secrets_store.load(inventory / "secrets.yml") == old
@@ -390,7 +402,7 @@ def test_install_failure_is_one_sentence_with_log(
     """)
     )
     inventory = local_inventory(tmp_path / "inv")
-    code, out, err = run(capsys, "install", "-i", str(inventory), "--allow-other-os")
+    code, out, err = run(capsys, "install", "-i", str(inventory))
     assert code == 1
     assert_one_line_error(
         err,
@@ -409,7 +421,7 @@ def test_install_refuses_other_os_in_preflight(
     inventory = local_inventory(tmp_path / "inv")
     code, _, err = run(capsys, "install", "-i", str(inventory))
     assert code == 1
-    assert_one_line_error(err, "not Ubuntu 16.04 (pass --allow-other-os")
+    assert_one_line_error(err, "not Ubuntu 16.04, the only system the roles support")
     assert "no host was changed" in err
 
 
@@ -426,7 +438,7 @@ def test_install_without_inventory_uses_the_sandbox(
 
     # The real sandbox starts a container; here the unit under test is install's use of it.
     monkeypatch.setattr("graylog_installer.sandbox.prepare_sandbox", prepare_sandbox)
-    code, out, err = run(capsys, "install", "--allow-other-os")
+    code, out, err = run(capsys, "install")
     assert code == 0, err
     assert calls == ["prepared"] and "sandbox ready" in out
     assert (inventory / "secrets.yml").exists()

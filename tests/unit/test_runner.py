@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import local_inventory
+from conftest import CLI_ON_THIS_MACHINE, local_inventory
 
 from graylog_installer import paths, runner, secrets_store
 from graylog_installer.redact import MASK, Redactor
@@ -176,9 +176,9 @@ def start_slow_install(tmp_path: Path) -> tuple[subprocess.Popen, Path, Path]:
     temp.mkdir()
     inventory = local_inventory(tmp_path / "inv")
     env = {**os.environ, "GRAYLOG_INSTALLER_HOME": str(home), "TMPDIR": str(temp)}
-    command = [sys.executable, "-m", "graylog_installer.cli", "install", "-i", str(inventory)]
+    command = [sys.executable, "-c", CLI_ON_THIS_MACHINE, "install", "-i", str(inventory)]
     process = subprocess.Popen(
-        [*command, "--allow-other-os"],
+        command,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from graylog_installer import entry_tls, paths, sandbox_identity
+from graylog_installer import entry_tls, paths, sandbox_home, sandbox_identity
 from graylog_installer.errors import InstallerError
 from graylog_installer.sandbox import base_image, container, docker_engine, hosts_file, mirror
 from graylog_installer.sandbox.host_tools import run
@@ -90,7 +90,8 @@ def prepare_sandbox(report: Report) -> Path:
                 "(made by an older version); 'graylog-installer sandbox destroy' and "
                 "install again to add them"
             )
-    inventory = paths.sandbox_inventory()
+    inventory = sandbox_home.inventory(report)
+    sandbox_home.make_private(inventory)
     hosts_file.write(inventory, identity)
     write_mirror_vars(inventory, testbed.mirror)
     write_firewall_vars(inventory, firewall)
@@ -135,7 +136,7 @@ def destroy_sandbox(report: Report) -> None:
     if container.state_of(host) is not None:
         run(["docker", "rm", "--force", "--volumes", host])
         report(f"removed the sandbox container {host}")
-    inventory = paths.sandbox_inventory()
+    inventory = sandbox_home.inventory(report)
     for generated in (
         paths.hosts_file(inventory),
         paths.secrets_file(inventory),
