@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from graylog_installer import commands, paths, state
+from graylog_installer import backup, commands, paths, state
 from graylog_installer.errors import InstallerError, Interrupted, UsageError
 from graylog_installer.redact import GLOBAL
 from graylog_installer.runner import PlaybookOptions
@@ -41,6 +41,7 @@ def build_parser() -> Parser:
     _add_status(sub, common)
     _add_secrets(sub, common)
     _add_sandbox(sub, common)
+    _add_backup(sub, common)
     return parser
 
 
@@ -169,6 +170,23 @@ def _add_sandbox(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     )
 
 
+def _add_backup(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "backup", parents=[common], help="MongoDB, indices and configuration to one archive"
+    )
+    _inventory_flag(p)
+    _vault_flag(p)
+    p.add_argument(
+        "--output", type=Path, metavar="FILE", help="archive to write (default: dated, here)"
+    )
+    p = sub.add_parser(
+        "restore", parents=[common], help="put a backup back onto an installed stack"
+    )
+    _inventory_flag(p)
+    _vault_flag(p)
+    p.add_argument("archive", type=Path, metavar="FILE", help="archive written by backup")
+
+
 def _init_groups(args: argparse.Namespace) -> dict[str, list[HostSpec]]:
     graylog_hosts = list(args.graylog) or _prompt_hosts()
     graylog = [parse_host(h) for h in graylog_hosts]
@@ -228,6 +246,10 @@ def dispatch(args: argparse.Namespace) -> int:
         return commands.verify_stack(args.inventory, args.vault_password_file, out)
     if args.command == "status":
         return commands.show_status(args.inventory, args.vault_password_file, out)
+    if args.command == "backup":
+        return backup.backup(args.inventory, args.output, args.vault_password_file, out)
+    if args.command == "restore":
+        return backup.restore(args.inventory, args.archive, args.vault_password_file, out)
     if args.command == "sandbox":
         return commands.destroy_sandbox(out)
     return commands.show_secrets(args.inventory, args.vault_password_file, out)

@@ -48,6 +48,9 @@ INSTALLER_VARS = (
     "graylog_gelf_port",
     "graylog_gelf_http_port",
     "elasticsearch_http_port",
+    # backup and restore: where Graylog's indices are, and whether snapshots are shared
+    "graylog_elasticsearch_index_prefix",
+    "elasticsearch_snapshot_shared_storage",
     "mongodb_port",
 )
 
