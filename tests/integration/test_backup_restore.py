@@ -23,7 +23,7 @@ from conftest import SANDBOX, assert_one_line_error, graylog_installer, snapshot
 
 from graylog_installer import entry_tls, paths, secrets_store
 
-API_URL = "https://127.0.0.1:8443/api/"
+API_URL = f"{SANDBOX.url}api/"
 MESSAGES = 20
 SEARCH_TIMEOUT = 120
 RAW_INPUT = "org.graylog2.inputs.raw.tcp.RawTCPInput"
