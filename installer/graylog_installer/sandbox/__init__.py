@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from graylog_installer import entry_tls, paths
-from graylog_installer.errors import InstallerError
+from graylog_installer.errors import InstallerError, UsageError
 from graylog_installer.sandbox import base_image, container, docker_engine, mirror
 from graylog_installer.sandbox.host_tools import run
 
@@ -111,6 +111,16 @@ def prepare_sandbox(report: Report) -> Path:
     write_mirror_vars(inventory, testbed.mirror)
     write_firewall_vars(inventory, firewall)
     return inventory
+
+
+def running_sandbox_inventory() -> Path:
+    """The sandbox's inventory as it is, for a dry run: only while its container runs."""
+    if container.state_of(SANDBOX_HOST) != "running":
+        raise UsageError(
+            f"--check without -i dry-runs the sandbox, but its container {SANDBOX_HOST} "
+            "is not running: install it first, or name an inventory with -i"
+        )
+    return paths.sandbox_inventory()
 
 
 def write_firewall_vars(inventory: Path, firewall: bool) -> None:
