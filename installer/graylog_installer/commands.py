@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
 from graylog_installer import (
+    dry_run,
     entry_tls,
     git_guard,
     paths,
@@ -55,15 +57,17 @@ def protect(value: Secrets, redactor: Redactor = GLOBAL) -> None:
     redactor.add([*value.values(), digest])
 
 
-def choose_inventory(inventory: Path | None, report: Report) -> Path:
+def choose_inventory(inventory: Path | None, report: Report, check: bool = False) -> Path:
     """The operator's inventory, or the local sandbox's when none is given."""
     if inventory is not None:
         return inventory.expanduser().resolve()
-    report("No inventory given: preparing the local Ubuntu 16.04 sandbox")
     # Imported here only: the test bed (Docker, debootstrap, the mirror) is no part of an
     # operator's run with -i.
     from graylog_installer import sandbox
 
+    if check:  # a dry run builds and starts nothing, the sandbox included
+        return sandbox.running_sandbox_inventory().resolve()
+    report("No inventory given: preparing the local Ubuntu 16.04 sandbox")
     return sandbox.prepare_sandbox(report).resolve()
 
 
@@ -140,7 +144,7 @@ def install(request: InstallRequest, out: TextIO) -> int:
     def report(line: str) -> None:
         print(GLOBAL.text(line), file=out, flush=True)
 
-    directory = choose_inventory(request.inventory, report)
+    directory = choose_inventory(request.inventory, report, request.options.check)
     vault_secret = vault_secret_from(request.vault_password_file)
     topo = open_inventory(directory, vault_secret, report)
     report(f"Inventory {directory}: {len(topo.hosts)} host(s). {topo.describe_master()}")
@@ -148,36 +152,36 @@ def install(request: InstallRequest, out: TextIO) -> int:
     marker = state.load_state(directory)
     was_installed = marker.installed
     _refuse_partial_rotation(request, marker)
-    choice = state.resolve_secrets(directory, marker, vault_secret, request.rotate)
+    check = request.options.check
+    choice = state.resolve_secrets(directory, marker, vault_secret, request.rotate, write=not check)
     protect(choice.secrets)
-    _report_secrets(choice, directory, report)
-    warning = git_guard.exposure_warning(directory)
-    if warning:
-        report(warning)
+    if check:
+        _report_line(dry_run.describe(choice), report)
+    else:
+        _report_secrets(choice, directory, report)
+    _report_line(git_guard.exposure_warning(directory), report)
 
-    run_dir = paths.new_run_dir(directory)
+    # A dry run writes nothing into the inventory, its logs included.
+    run_dir = dry_run.log_dir() if check else paths.new_run_dir(directory)
     preflight.run_preflight(directory, topo, run_dir, GLOBAL, report)
 
     # A deliberate rotation (now, or an earlier one not yet completed) may replace the
     # password_secret the graylog role finds on the hosts.
     allow_change = marker.rotation_pending or choice.status is state.SecretsStatus.ROTATED
-    outcome, final = _run_site(
-        directory,
-        topo,
-        choice.secrets,
-        allow_change,
-        request,
-        run_dir,
-        out,
-        marker.last_task_count,
+    inputs_for_run = (
+        dry_run.throwaway_inputs(directory, choice, topo.tls) if check else _kept(directory)
     )
+    with inputs_for_run as inputs:
+        outcome, final = _run_site(
+            directory, topo, inputs, allow_change, request, run_dir, out, marker.last_task_count
+        )
     report("")
     progress.print_summary(final, out, censor=GLOBAL.text)
     if not outcome.ok:
         log = str(outcome.log_path)
         raise InstallerError(progress.failure_sentence(final, "site.yml", log, outcome.rc))
-    if request.options.check:
-        report("Check mode: nothing was changed; the install marker was not written.")
+    if check:
+        _report_dry_run(run_dir, report)
         return 0
     full_run = not request.options.tags
     marker.record_success(choice.secrets, final.tasks_started if full_run else None)
@@ -204,6 +208,30 @@ def _refuse_partial_rotation(request: InstallRequest, marker: state.InstallState
         raise UsageError("--check cannot rotate secrets: it would write a new secrets file")
 
 
+def _report_dry_run(run_dir: Path, report: Report) -> None:
+    changes = dry_run.would_change(run_dir)
+    dry_run.discard_logs(run_dir)
+    report("Check mode: nothing was changed, and nothing was written into the inventory.")
+    report(
+        f"A real run would change {len(changes)} task(s):"
+        if changes
+        else "A real run would change nothing."
+    )
+    for change in changes:
+        report(f"  {change}")
+
+
+def _report_line(line: str | None, report: Report) -> None:
+    if line:
+        report(line)
+
+
+@contextmanager
+def _kept(directory: Path) -> Iterator[dry_run.RunInputs]:
+    """A real run reads the inventory's own secrets file (loaded or just written)."""
+    yield dry_run.RunInputs(paths.secrets_file(directory), {})
+
+
 def _report_secrets(choice: state.SecretsChoice, directory: Path, report: Report) -> None:
     path = paths.secrets_file(directory)
     if choice.status is state.SecretsStatus.CREATED:
@@ -220,16 +248,16 @@ def _report_secrets(choice: state.SecretsChoice, directory: Path, report: Report
 def _run_site(
     directory: Path,
     topo: Topology,
-    value: Secrets,
+    inputs: dry_run.RunInputs,
     allow_secret_change: bool,
     request: InstallRequest,
     run_dir: Path,
     out: TextIO,
     expected_tasks: int | None,
 ) -> tuple[runner.RunOutcome, progress.ProgressState]:
-    # The secrets reach Ansible only as the inventory's own secrets file, which holds exactly
-    # ``value`` (loaded or just written): never copied into a file of ansible-runner's.
-    extravars: dict[str, object] = {}
+    # The secrets reach Ansible only as a file of ours (the inventory's own, or a dry run's
+    # throwaway one): never copied into a file of ansible-runner's.
+    extravars: dict[str, object] = dict(inputs.extravars)
     if allow_secret_change:
         extravars["graylog_allow_secret_change"] = True
     expected = None if request.options.tags else expected_tasks
@@ -243,7 +271,7 @@ def _run_site(
             run_dir,
             GLOBAL,
             display.handle,
-            vars_files=[paths.secrets_file(directory)],
+            vars_files=[inputs.secrets_file],
         )
     return outcome, display.state
 

@@ -214,9 +214,10 @@ def module_message(result: Mapping[str, Any]) -> str:
         if isinstance(item, Mapping) and item.get("failed"):
             return module_message(item)
     message = next((str(result[k]) for k in ("msg", "reason", "censored") if result.get(k)), "")
-    # Commands fail with msg "non-zero return code"; their stderr says why.
+    # Commands fail with msg "non-zero return code", a file a checker refused (validate:)
+    # with "failed to validate": their stderr says why.
     detail = next((str(result[k]) for k in ("stderr", "module_stderr") if result.get(k)), "")
-    if not message or (detail and "return code" in message):
+    if not message or (detail and ("return code" in message or message == "failed to validate")):
         message = f"{message}: {detail}" if message and detail else message or detail
     if not message and result.get("stdout"):
         message = str(result["stdout"])

@@ -127,8 +127,13 @@ def resolve_secrets(
     state: InstallState,
     vault_secret: VaultSecret | None = None,
     rotate: frozenset[str] = frozenset(),
+    write: bool = True,
 ) -> SecretsChoice:
-    """Load, create or (only when asked) rotate the inventory's secrets."""
+    """Load, create or (only when asked) rotate the inventory's secrets.
+
+    ``write=False`` (a dry run) refuses what a real run refuses but writes nothing: secrets
+    a real run would generate exist only in the returned value.
+    """
     path = paths.secrets_file(inventory)
     exists = path.exists() or path.is_symlink()
     if not exists:
@@ -136,6 +141,8 @@ def resolve_secrets(
             raise UsageError(_missing_message(path, state))
         status = SecretsStatus.ROTATED if state.installed else SecretsStatus.CREATED
         value = secrets_store.generate()
+        if not write:
+            return SecretsChoice(value, status, replaced=frozenset(value.as_mapping()))
         return _save(path, state, vault_secret, value, status, None, value.as_mapping().keys())
     value = secrets_store.load(path, vault_secret)
     differing = set(state.differing_keys(value)) if state.installed else set()
@@ -147,7 +154,7 @@ def resolve_secrets(
         raise UsageError(f"{path} lacks {', '.join(lost)}; restore the file from a backup")
     value = value.with_generated(missing)
     if not rotate:
-        if missing:
+        if missing and write:
             secrets_store.save(path, value, vault_secret)
         return SecretsChoice(value, SecretsStatus.LOADED, added=missing)
     # The copy of an unfinished rotation is the one the hosts may still have: kept.

@@ -192,6 +192,8 @@ def test_module_message_variants() -> None:
     )
     assert "no_log" in module_message({"censored": "hidden due to no_log: true"})
     assert module_message({}) == "no message from the module"
+    refused = {"msg": "failed to validate", "exit_status": 1, "stderr": 'nginx: [emerg] "x"'}
+    assert module_message(refused) == 'failed to validate: nginx: [emerg] "x"'
     assert module_message({"msg": "line one\n  line two"}) == "line one line two"
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from graylog_installer import entry_tls, paths, sandbox_home, sandbox_identity
-from graylog_installer.errors import InstallerError
+from graylog_installer.errors import InstallerError, UsageError
 from graylog_installer.sandbox import base_image, container, docker_engine, hosts_file, mirror
 from graylog_installer.sandbox.host_tools import run
 
@@ -96,6 +96,17 @@ def prepare_sandbox(report: Report) -> Path:
     write_mirror_vars(inventory, testbed.mirror)
     write_firewall_vars(inventory, firewall)
     return inventory
+
+
+def running_sandbox_inventory() -> Path:
+    """The sandbox's inventory as it is, for a dry run: only while its container runs."""
+    host = sandbox_identity.current().name
+    if container.state_of(host) != "running":
+        raise UsageError(
+            f"--check without -i dry-runs the sandbox, but its container {host} "
+            "is not running: install it first, or name an inventory with -i"
+        )
+    return paths.sandbox_inventory()
 
 
 def write_firewall_vars(inventory: Path, firewall: bool) -> None:
