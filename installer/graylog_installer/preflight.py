@@ -248,24 +248,22 @@ class FactCollector:
         self.errors: dict[str, str] = {}
 
     def __call__(self, event: Mapping[str, Any]) -> None:
-        data = event.get("event_data") or {}
-        host = data.get("host")
-        result = data.get("res") or {}
-        kind = event.get("event")
-        if not host:
+        about_a_host = runner.host_event(event)
+        if about_a_host is None:
             return
+        host, kind, result = about_a_host
         if kind == "runner_on_ok":
             try:
                 found = parse_probe(str(result.get("stdout") or ""))
                 # Events arrive as the hosts answer: the moment stands for "now" on
                 # this machine, to compare each host's clock against.
-                self.facts[str(host)] = replace(found, received=self.clock())
+                self.facts[host] = replace(found, received=self.clock())
             except ValueError:
-                self.errors[str(host)] = "cannot read /etc/os-release and /proc/meminfo"
+                self.errors[host] = "cannot read /etc/os-release and /proc/meminfo"
         elif kind == "runner_on_unreachable":
-            self.errors[str(host)] = f"unreachable: {_message(result)}"
+            self.errors[host] = f"unreachable: {_message(result)}"
         elif kind == "runner_on_failed":
-            self.errors[str(host)] = f"probe failed: {_message(result)}"
+            self.errors[host] = f"probe failed: {_message(result)}"
 
 
 def _message(result: Mapping[str, Any]) -> str:

@@ -208,6 +208,15 @@ def _signals_cancel_the_run() -> Iterator[list[int]]:
             signal.signal(signum, handler)
 
 
+def host_event(event: Mapping[str, Any]) -> tuple[str, str, Mapping[str, Any]] | None:
+    """(host, event kind, module result) of an event about one host, else None."""
+    data = event.get("event_data") or {}
+    host = data.get("host")
+    if not host:
+        return None
+    return str(host), str(event.get("event")), data.get("res") or {}
+
+
 def _run(log: RunLog, on_event: EventHandler, redactor: Redactor, **kwargs: Any) -> RunOutcome:
     import ansible_runner
     from ansible_runner.exceptions import AnsibleRunnerException, ConfigurationError

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from graylog_installer import runner
+
 SERVICES = ("mongodb", "elasticsearch", "graylog-server", "nginx", "haproxy")
 # Data directory -> the short name the table shows (the roles' Ubuntu 16.04 paths).
 DATA_DIRS = {
@@ -164,15 +166,13 @@ class ProbeCollector:
         self.errors: dict[str, str] = {}
 
     def __call__(self, event: Mapping[str, Any]) -> None:
-        data = event.get("event_data") or {}
-        host = data.get("host")
-        result = data.get("res") or {}
-        kind = event.get("event")
-        if not host:
+        about_a_host = runner.host_event(event)
+        if about_a_host is None:
             return
+        host, kind, result = about_a_host
         if kind == "runner_on_ok":
-            self.probes[str(host)] = parse_probe(str(result.get("stdout") or ""))
+            self.probes[host] = parse_probe(str(result.get("stdout") or ""))
         elif kind == "runner_on_unreachable":
-            self.errors[str(host)] = "unreachable"
+            self.errors[host] = "unreachable"
         elif kind == "runner_on_failed":
-            self.errors[str(host)] = "the status probe failed"
+            self.errors[host] = "the status probe failed"

@@ -24,7 +24,7 @@ import pytest
 
 from graylog_installer import paths, sandbox_identity, secrets_store
 from graylog_installer.redact import Hidden
-from graylog_installer.sandbox import build_testbed
+from graylog_installer.sandbox import build_testbed, container
 
 REPO = Path(__file__).resolve().parents[2]
 COMMAND_TIMEOUT = 1800
@@ -93,6 +93,19 @@ def machine_left_as_found() -> Iterator[None]:
     left = containers(TEST_PREFIX)
     assert not left, f"the tests left containers behind: {left}"
     assert not paths.sandbox_inventory().exists(), "the tests' sandbox inventory was left"
+
+
+@contextmanager
+def fresh_container(name: str, testbed) -> Iterator[str]:
+    """A new test-bed container (name starts with TEST_PREFIX), removed afterwards."""
+    subprocess.run(["docker", "rm", "--force", name], capture_output=True, check=False)
+    container.ensure_host(name, testbed.image, testbed.mirror.directory)
+    try:
+        yield name
+    finally:
+        subprocess.run(
+            ["docker", "rm", "--force", "--volumes", name], capture_output=True, check=False
+        )
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import COMMAND_TIMEOUT, REPO, snapshot
+from conftest import COMMAND_TIMEOUT, REPO, fresh_container, snapshot
 
-from graylog_installer.sandbox import container, write_mirror_vars
+from graylog_installer.sandbox import write_mirror_vars
 
 HOST = "graylog-installer-itest-check"
 # What a real install would add to the host, and a dry run must not.
@@ -39,10 +39,8 @@ def host_listing() -> str:
 
 @pytest.fixture(scope="module")
 def fresh_host(testbed) -> Iterator[str]:
-    subprocess.run(["docker", "rm", "--force", HOST], capture_output=True, check=False)
-    container.ensure_host(HOST, testbed.image, testbed.mirror.directory)
-    yield HOST
-    subprocess.run(["docker", "rm", "--force", "--volumes", HOST], capture_output=True, check=False)
+    with fresh_container(HOST, testbed):
+        yield HOST
 
 
 @pytest.fixture(scope="module")

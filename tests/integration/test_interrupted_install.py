@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import COMMAND_TIMEOUT, REPO
+from conftest import COMMAND_TIMEOUT, REPO, fresh_container
 
 from graylog_installer import paths, secrets_store
-from graylog_installer.sandbox import container, write_mirror_vars
+from graylog_installer.sandbox import write_mirror_vars
 
 HOST = "graylog-installer-itest-resume"
 # The first task of the graylog role: Java, MongoDB and Elasticsearch are installed by then.
@@ -44,10 +44,8 @@ def docker_exec(*command: str) -> str:
 
 @pytest.fixture(scope="module")
 def fresh_host(testbed) -> Iterator[str]:
-    subprocess.run(["docker", "rm", "--force", HOST], capture_output=True, check=False)
-    container.ensure_host(HOST, testbed.image, testbed.mirror.directory)
-    yield HOST
-    subprocess.run(["docker", "rm", "--force", "--volumes", HOST], capture_output=True, check=False)
+    with fresh_container(HOST, testbed):
+        yield HOST
 
 
 @pytest.fixture(scope="module")
