@@ -49,6 +49,9 @@ INSTALLER_VARS = (
     "graylog_gelf_http_port",
     "elasticsearch_http_port",
     "mongodb_port",
+    # versions: the pair an install or upgrade asks for (graylog_installer.versions)
+    "graylog_version",
+    "elasticsearch_version",
 )
 
 
