@@ -52,6 +52,9 @@ INSTALLER_VARS = (
     "graylog_elasticsearch_index_prefix",
     "elasticsearch_snapshot_shared_storage",
     "mongodb_port",
+    # versions: the pair an install or upgrade asks for (graylog_installer.versions)
+    "graylog_version",
+    "elasticsearch_version",
 )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from graylog_installer import entry_tls, paths, topology
+from graylog_installer import entry_tls, paths, topology, versions
 from graylog_installer.entry_tls import EntryTls
 from graylog_installer.errors import UsageError
 from graylog_installer.host_needs import PortNeed, port_needs
@@ -63,6 +63,9 @@ class Topology:
 
 def validate(inventory: Inventory) -> Topology:
     _refuse_wired_variables(inventory)
+    refused = versions.problem(inventory.groups, inventory.var)
+    if refused:
+        raise UsageError(refused)
     layout = topology.plan(
         topology.StackInput(
             groups=inventory.groups,

@@ -76,6 +76,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "home"
     real = Path(__file__).resolve().parents[2]
     shutil.copytree(real / "playbooks" / "group_vars", root / "playbooks" / "group_vars")
+    shutil.copytree(real / "roles", root / "roles")  # their defaults: the versions checked
     (root / "playbooks" / "backup.yml").write_text(textwrap.dedent(STAND_IN_BACKUP))
     (root / "playbooks" / "restore.yml").write_text(textwrap.dedent(STAND_IN_RESTORE))
     shutil.copy(real / "ansible.cfg", root / "ansible.cfg")

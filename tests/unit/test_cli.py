@@ -59,13 +59,14 @@ def assert_one_line_error(err: str, fragment: str) -> None:
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A stand-in repository: playbooks/site.yml, the real wiring and the real ansible.cfg.
+    """A stand-in repository: playbooks/site.yml, the real wiring, roles and ansible.cfg.
 
     Preflight accepts this machine's system as it would Ubuntu 16.04: the install runs here.
     """
     root = tmp_path / "home"
     real = Path(__file__).resolve().parents[2]
     shutil.copytree(real / "playbooks" / "group_vars", root / "playbooks" / "group_vars")
+    shutil.copytree(real / "roles", root / "roles")  # their defaults: the versions checked
     (root / "playbooks" / "site.yml").write_text(textwrap.dedent(STAND_IN_SITE))
     shutil.copy(real / "ansible.cfg", root / "ansible.cfg")
     monkeypatch.setenv("GRAYLOG_INSTALLER_HOME", str(root))

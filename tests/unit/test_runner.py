@@ -170,6 +170,7 @@ def start_slow_install(tmp_path: Path) -> tuple[subprocess.Popen, Path, Path]:
     home = tmp_path / "home"
     real = Path(__file__).resolve().parents[2]
     shutil.copytree(real / "playbooks" / "group_vars", home / "playbooks" / "group_vars")
+    shutil.copytree(real / "roles", home / "roles")  # their defaults: the versions checked
     (home / "playbooks" / "site.yml").write_text(textwrap.dedent(SLOW_SITE))
     shutil.copy(real / "ansible.cfg", home / "ansible.cfg")
     temp = tmp_path / "temp"

@@ -81,8 +81,8 @@ def test_graylog_package_has_the_official_layout(tmp_path):
     jar.write_bytes(b"not really a jar; the layout is what is tested here")
     out = tmp_path / "out"
     out.mkdir()
-    deb = debs.build_graylog(jar, tmp_path / "work", out)
-    assert deb.name == "graylog-server_2.0.3-1_all.deb"
+    deb = debs.build_graylog("2.0.2", jar, tmp_path / "work", out)
+    assert deb.name == "graylog-server_2.0.2-1_all.deb"
     listing = dpkg_deb("--contents", deb)
     for path in (
         "./usr/share/graylog-server/graylog.jar",
@@ -98,7 +98,8 @@ def test_graylog_package_has_the_official_layout(tmp_path):
     assert launcher.startswith("-rwxr-xr-x")
     info = dpkg_deb("--info", deb)
     assert "Depends" not in info  # as the official package: Java is installed beforehand
-    assert "test-bed repackage" in info
+    assert "Graylog server 2.0.2 (test-bed repackage)" in info
+    assert " graylog2-server 2.0.2 shaded jar" in info
 
 
 @pytest.fixture
@@ -124,3 +125,12 @@ def test_download_not_matching_its_pin_is_refused_and_discarded(tmp_path, served
     with pytest.raises(InstallerError, match="does not match its pinned SHA-256"):
         artifacts.fetch(pinned, tmp_path / "dl")
     assert list((tmp_path / "dl").iterdir()) == []
+
+
+def test_the_mirror_builds_each_pinned_version_of_both_packages():
+    # The upgrade proof installs the older pair, then the roles' defaults.
+    assert {"2.3.4", "2.3.5"} <= set(artifacts.ELASTICSEARCH_TARBALLS)
+    assert {"2.0.2", "2.0.3"} <= set(artifacts.GRAYLOG_SHADED_JARS)
+    pinned = [*artifacts.ELASTICSEARCH_TARBALLS.items(), *artifacts.GRAYLOG_SHADED_JARS.items()]
+    for version, artifact in pinned:
+        assert f"/{version}/" in artifact.path and len(artifact.sha256) == 64

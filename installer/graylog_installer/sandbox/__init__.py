@@ -16,7 +16,14 @@ import yaml
 
 from graylog_installer import entry_tls, paths, sandbox_home, sandbox_identity
 from graylog_installer.errors import InstallerError, UsageError
-from graylog_installer.sandbox import base_image, container, docker_engine, hosts_file, mirror
+from graylog_installer.sandbox import (
+    artifacts,
+    base_image,
+    container,
+    docker_engine,
+    hosts_file,
+    mirror,
+)
 from graylog_installer.sandbox.host_tools import run
 
 MIRROR_VARS_FILE = "group_vars/all/package_mirror.yml"
@@ -45,7 +52,11 @@ def build_testbed(report: Report) -> Testbed:
     report(f"preparing the Ubuntu 16.04 image {base_image.IMAGE}")
     if base_image.ensure_image(cache):
         report("built the Ubuntu 16.04 image")
-    report("preparing the local package mirror (Elasticsearch 2.3.5, graylog-server 2.0.3)")
+    versions = (
+        f"Elasticsearch {', '.join(artifacts.ELASTICSEARCH_TARBALLS)}, "
+        f"graylog-server {', '.join(artifacts.GRAYLOG_SHADED_JARS)}"
+    )
+    report(f"preparing the local package mirror ({versions})")
     return Testbed(image=base_image.IMAGE, mirror=mirror.ensure_mirror(cache))
 
 

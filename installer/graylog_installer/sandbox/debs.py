@@ -1,10 +1,10 @@
 """Building the two vendor packages the test bed cannot download as packages.
 
 Both are made only from the vendors' own published files (see artifacts.py):
-- elasticsearch 2.3.5: the official 2.3.5 tarball's payload, wrapped in the packaging
+- elasticsearch 2.3.x: an official tarball's payload, wrapped in the packaging
   (maintainer scripts, unit, /etc/default file) of Elastic's own 2.0.0 .deb, with the two
   values Elastic's build fills in differently for a .deb than for a tarball.
-- graylog-server 2.0.3: Graylog's shaded jar in the official package layout, whose
+- graylog-server 2.0.x: Graylog's shaded jar in the official package layout, whose
   packaging files live in graylog_server_package/ (its README says what differs).
 """
 
@@ -18,7 +18,6 @@ from pathlib import Path
 from graylog_installer.sandbox.deb_archive import ROOT, Owner, OwnerRule, owners_in, write_deb
 from graylog_installer.sandbox.host_tools import run
 
-ELASTICSEARCH_VERSION = "2.3.5"
 GRAYLOG_PACKAGE_FILES = Path(__file__).with_name("graylog_server_package")
 EXECUTABLE_SCRIPTS = ("preinst", "postinst", "prerm", "postrm")
 TESTBED_MAINTAINER = "graylog-installer test bed <testbed@graylog-installer.invalid>"
@@ -70,13 +69,15 @@ def _build(package_root: Path, out_dir: Path, owner_of: OwnerRule = lambda _path
     return write_deb(package_root, deb, owner_of)
 
 
-def build_elasticsearch(tarball: Path, packaging_deb: Path, work: Path, out_dir: Path) -> Path:
+def build_elasticsearch(
+    version: str, tarball: Path, packaging_deb: Path, work: Path, out_dir: Path
+) -> Path:
     root = work / "elasticsearch"
     shutil.rmtree(root, ignore_errors=True)
     run(["dpkg-deb", "--raw-extract", packaging_deb, root])
     with tarfile.open(tarball) as archive:
         archive.extractall(work, filter="data")
-    payload = work / f"elasticsearch-{ELASTICSEARCH_VERSION}"
+    payload = work / f"elasticsearch-{version}"
     home = root / "usr/share/elasticsearch"
     for name in ("lib", "modules"):
         shutil.rmtree(home / name, ignore_errors=True)
@@ -96,11 +97,11 @@ def build_elasticsearch(tarball: Path, packaging_deb: Path, work: Path, out_dir:
     )
     _update_control(
         root / "DEBIAN/control",
-        Version=ELASTICSEARCH_VERSION,
+        Version=version,
         Maintainer=TESTBED_MAINTAINER,
         Description=(
-            f"Elasticsearch {ELASTICSEARCH_VERSION} (test-bed repackage)\n"
-            f" Elastic's official {ELASTICSEARCH_VERSION} tarball in the packaging of Elastic's\n"
+            f"Elasticsearch {version} (test-bed repackage)\n"
+            f" Elastic's official {version} tarball in the packaging of Elastic's\n"
             " 2.x .deb, built by graylog-installer's test bed because the vendor\n"
             " repository cannot be reached there."
         ),
@@ -120,7 +121,7 @@ def _owners_like(vendor_owners: dict[str, Owner]) -> OwnerRule:
     return owner_of
 
 
-def build_graylog(shaded_jar: Path, work: Path, out_dir: Path) -> Path:
+def build_graylog(version: str, shaded_jar: Path, work: Path, out_dir: Path) -> Path:
     root = work / "graylog-server"
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(GRAYLOG_PACKAGE_FILES, root, ignore=shutil.ignore_patterns("README.md"))
@@ -131,4 +132,14 @@ def build_graylog(shaded_jar: Path, work: Path, out_dir: Path) -> Path:
     for script in EXECUTABLE_SCRIPTS:
         (root / "DEBIAN" / script).chmod(0o755)
     (share / "bin/graylog-server").chmod(0o755)
+    _update_control(
+        root / "DEBIAN/control",
+        Version=f"{version}-1",
+        Description=(
+            f"Graylog server {version} (test-bed repackage)\n"
+            f" Graylog's published graylog2-server {version} shaded jar, in the layout of the\n"
+            " official graylog-server package. Built by graylog-installer's test bed because\n"
+            " the vendor repository cannot be reached there."
+        ),
+    )
     return _build(root, out_dir)

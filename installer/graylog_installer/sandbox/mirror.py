@@ -1,5 +1,8 @@
 """The test bed's signed local apt repository holding Elasticsearch and graylog-server.
 
+Each version pinned in artifacts.py is built, so the roles' defaults and the older
+versions the upgrade proof starts from can both be installed from it.
+
 It is the same kind of repository an air-gapped operator points the roles at with
 ``package_mirror_repository``: a flat apt repository (``deb file:/DIR ./`` or over HTTP)
 whose Release file is signed by a key the roles install. Here the key is generated for
@@ -17,7 +20,8 @@ from graylog_installer.sandbox import artifacts, debs
 from graylog_installer.sandbox.host_tools import require_tool, run
 
 # Bump when the packages or the repository layout change, so cached mirrors are rebuilt.
-MIRROR_RECIPE = "1"
+# 2: the upgrade proof's older versions (Elasticsearch 2.3.4, graylog-server 2.0.2) added.
+MIRROR_RECIPE = "2"
 # Where the sandbox and the tests mount the mirror inside a host.
 MOUNT_POINT = "/srv/graylog-installer-mirror"
 KEY_NAME = "graylog-installer test bed mirror"
@@ -71,16 +75,24 @@ def ensure_mirror(cache_dir: Path) -> Mirror:
         require_tool("apt-ftparchive", "apt-utils")
         require_tool("gpg", "gnupg")
         downloads = cache_dir / "downloads"
-        tarball = artifacts.fetch(artifacts.ELASTICSEARCH_TARBALL, downloads)
+        tarballs = {
+            version: artifacts.fetch(artifact, downloads)
+            for version, artifact in artifacts.ELASTICSEARCH_TARBALLS.items()
+        }
         packaging = artifacts.fetch(artifacts.ELASTICSEARCH_PACKAGING_DEB, downloads)
-        jar = artifacts.fetch(artifacts.GRAYLOG_SHADED_JAR, downloads)
+        jars = {
+            version: artifacts.fetch(artifact, downloads)
+            for version, artifact in artifacts.GRAYLOG_SHADED_JARS.items()
+        }
         shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(parents=True)
         work = cache_dir / "package-build"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
-        debs.build_elasticsearch(tarball, packaging, work, directory)
-        debs.build_graylog(jar, work, directory)
+        for version, tarball in tarballs.items():
+            debs.build_elasticsearch(version, tarball, packaging, work, directory)
+        for version, jar in jars.items():
+            debs.build_graylog(version, jar, work, directory)
         shutil.rmtree(work)
         gnupg_home = cache_dir / "mirror-gnupg"
         _ensure_signing_key(gnupg_home)

@@ -264,6 +264,9 @@ def test_a_limited_run_on_one_node_changes_nothing_anywhere():
             os.environ["MOLECULE_INVENTORY_FILE"],
             "--extra-vars",
             f"@{os.environ['GRAYLOG_TEST_SECRETS_FILE']}",
+            # The versions side_effect upgraded to (tests/upgrade.py): a re-run keeps them.
+            "--extra-vars",
+            f"@{Path(os.environ['MOLECULE_EPHEMERAL_DIRECTORY']) / 'upgraded-versions.yml'}",
             "--limit",
             "cluster-n2",
             str(ROOT / "playbooks" / "site.yml"),
