@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from graylog_installer import files
 from graylog_installer.errors import UsageError
 
 FORMAT = 1
@@ -63,18 +64,10 @@ def default_output(inventory: Path, now: datetime, directory: Path) -> Path:
     return directory / f"graylog-backup-{inventory.name}-{stamp}.tar"
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def staged_parts(staging: Path) -> dict[str, str]:
     """Every file below ``staging`` (the parts, the config copies) with its SHA-256."""
     return {
-        path.relative_to(staging).as_posix(): sha256_file(path)
+        path.relative_to(staging).as_posix(): files.sha256_of(path)
         for path in sorted(staging.rglob("*"))
         if path.is_file() and path.name != MANIFEST
     }
@@ -121,7 +114,7 @@ def open_archive(archive: Path, destination: Path) -> Manifest:
             raise UsageError(f"{archive} lacks {name}: not a complete graylog-installer backup")
     for name, expected in manifest.parts.items():
         path = destination / name
-        if not path.is_file() or sha256_file(path) != expected:
+        if not path.is_file() or files.sha256_of(path) != expected:
             raise UsageError(f"{archive} is corrupt: {name} is missing or differs from its sum")
     return manifest
 

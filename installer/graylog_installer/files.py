@@ -1,7 +1,9 @@
-"""Writing files only their owner can read, atomically (never a half-written secret)."""
+"""Writing files only their owner can read, atomically (never a half-written secret),
+and naming a file by its content."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -25,3 +27,12 @@ def write_private(path: Path, data: bytes) -> None:
 def is_private(path: Path) -> bool:
     """True when neither group nor others have any access to ``path``."""
     return path.stat().st_mode & 0o077 == 0
+
+
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256, read in blocks (archives and downloads can be large)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

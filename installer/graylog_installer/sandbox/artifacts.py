@@ -7,12 +7,12 @@ a changed or truncated artifact stops the build instead of producing a different
 
 from __future__ import annotations
 
-import hashlib
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from graylog_installer.errors import InstallerError
+from graylog_installer.files import sha256_of
 
 MAVEN_CENTRAL = "https://repo.maven.apache.org/maven2"
 
@@ -66,14 +66,6 @@ GRAYLOG_SHADED_JARS = {
         "771ef16c533df71312c11915e4806a9fa35fec567223555696a5437d9a200ce0",
     ),
 }
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def fetch(artifact: Artifact, download_dir: Path) -> Path:
