@@ -29,7 +29,7 @@ def write_inventory(
     hosts = {
         "all": {
             "vars": {
-                "ansible_connection": "community.docker.docker",
+                "ansible_connection": "docker",
                 "ansible_python_interpreter": "/usr/bin/python2.7",
                 "package_mirror_repository": mirror_line,
                 "package_mirror_key": mirror_key,

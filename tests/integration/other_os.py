@@ -44,7 +44,7 @@ def inventory_for(directory: Path, host: str) -> Path:
     (directory / "hosts.yml").write_text(
         "all:\n"
         "  vars:\n"
-        "    ansible_connection: community.docker.docker\n"
+        "    ansible_connection: docker\n"
         "  children:\n"
         + "".join(
             f"    {group}:\n      hosts:\n        {host}:\n"

@@ -16,7 +16,7 @@ from graylog_installer.vault import load_vault_secret
 SINGLE_HOST = """\
 all:
   vars:
-    ansible_connection: community.docker.docker
+    ansible_connection: docker
   children:
     graylog: {hosts: {HOST: {}}}
     elasticsearch: {hosts: {HOST: {}}}
@@ -130,7 +130,7 @@ def test_a_port_held_by_another_program_is_refused(tmp_path, busy_host):
 TWO_HOSTS = """\
 all:
   vars:
-    ansible_connection: community.docker.docker
+    ansible_connection: docker
   children:
     graylog: {hosts: {FIRST: {}}}
     elasticsearch: {hosts: {SECOND: {}}}

@@ -50,7 +50,7 @@ def inventory(fresh_host, testbed, tmp_path_factory) -> Path:
     (directory / "hosts.yml").write_text(
         "all:\n"
         "  vars:\n"
-        "    ansible_connection: community.docker.docker\n"
+        "    ansible_connection: docker\n"
         "    ansible_python_interpreter: /usr/bin/python2.7\n"
         "    elasticsearch_heap_size: 512m\n"
         "    graylog_heap_size: 768m\n"

@@ -56,7 +56,7 @@ def inventory(fresh_host, testbed, tmp_path_factory) -> Path:
     (directory / "hosts.yml").write_text(
         "all:\n"
         "  vars:\n"
-        "    ansible_connection: community.docker.docker\n"
+        "    ansible_connection: docker\n"
         "    ansible_python_interpreter: /usr/bin/python2.7\n"
         f"    graylog_external_url: https://{address_of(fresh_host)}/\n"
         "    elasticsearch_heap_size: 512m\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import platform
+import shutil
 import socket
 import sys
 import textwrap
@@ -41,6 +42,18 @@ def load_plugin(relative_path: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def stand_in_home(root: Path, playbooks: dict[str, str]) -> Path:
+    """A stand-in installer home at ROOT: the real wiring, roles (their defaults hold the
+    versions checked), strategy plugins and ansible.cfg, with PLAYBOOKS (file name to
+    text) in place of the real playbooks."""
+    for shared in ("playbooks/group_vars", "playbooks/strategy_plugins", "roles"):
+        shutil.copytree(REPOSITORY / shared, root / shared)
+    for name, text in playbooks.items():
+        (root / "playbooks" / name).write_text(textwrap.dedent(text))
+    shutil.copy(REPOSITORY / "ansible.cfg", root / "ansible.cfg")
+    return root
 
 
 def write_inventory(

@@ -3,12 +3,10 @@ what is refused before any playbook runs, and what the archive holds (secrets ma
 
 from __future__ import annotations
 
-import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import write_inventory
+from conftest import stand_in_home, write_inventory
 
 from graylog_installer import backup, backup_archive, cli, paths, secrets_store, state
 from graylog_installer.errors import UsageError
@@ -73,13 +71,9 @@ all:
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "home"
-    real = Path(__file__).resolve().parents[2]
-    shutil.copytree(real / "playbooks" / "group_vars", root / "playbooks" / "group_vars")
-    shutil.copytree(real / "roles", root / "roles")  # their defaults: the versions checked
-    (root / "playbooks" / "backup.yml").write_text(textwrap.dedent(STAND_IN_BACKUP))
-    (root / "playbooks" / "restore.yml").write_text(textwrap.dedent(STAND_IN_RESTORE))
-    shutil.copy(real / "ansible.cfg", root / "ansible.cfg")
+    root = stand_in_home(
+        tmp_path / "home", {"backup.yml": STAND_IN_BACKUP, "restore.yml": STAND_IN_RESTORE}
+    )
     monkeypatch.setenv("GRAYLOG_INSTALLER_HOME", str(root))
     return root
 

@@ -7,7 +7,6 @@ site.yml found through GRAYLOG_INSTALLER_HOME, so they touch no remote host.
 
 from __future__ import annotations
 
-import shutil
 import stat
 import sys
 import textwrap
@@ -16,7 +15,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SINGLE_NODE, local_inventory, this_machine_os, write_inventory
+from conftest import (
+    SINGLE_NODE,
+    local_inventory,
+    stand_in_home,
+    this_machine_os,
+    write_inventory,
+)
 
 from graylog_installer import cli, commands, secrets_store, state
 from graylog_installer.inventory import load_inventory
@@ -63,12 +68,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     Preflight accepts this machine's system as it would Ubuntu 16.04: the install runs here.
     """
-    root = tmp_path / "home"
-    real = Path(__file__).resolve().parents[2]
-    shutil.copytree(real / "playbooks" / "group_vars", root / "playbooks" / "group_vars")
-    shutil.copytree(real / "roles", root / "roles")  # their defaults: the versions checked
-    (root / "playbooks" / "site.yml").write_text(textwrap.dedent(STAND_IN_SITE))
-    shutil.copy(real / "ansible.cfg", root / "ansible.cfg")
+    root = stand_in_home(tmp_path / "home", {"site.yml": STAND_IN_SITE})
     monkeypatch.setenv("GRAYLOG_INSTALLER_HOME", str(root))
     monkeypatch.setattr("graylog_installer.preflight.SUPPORTED", this_machine_os())
     return root

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import stat
 import subprocess
@@ -15,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CLI_ON_THIS_MACHINE, local_inventory
+from conftest import CLI_ON_THIS_MACHINE, local_inventory, stand_in_home
 
 from graylog_installer import paths, runner, secrets_store
 from graylog_installer.redact import MASK, Redactor
@@ -167,12 +166,7 @@ SLOW_SITE = """
 
 def start_slow_install(tmp_path: Path) -> tuple[subprocess.Popen, Path, Path]:
     """``graylog-installer install`` in a process group of its own, at its long task."""
-    home = tmp_path / "home"
-    real = Path(__file__).resolve().parents[2]
-    shutil.copytree(real / "playbooks" / "group_vars", home / "playbooks" / "group_vars")
-    shutil.copytree(real / "roles", home / "roles")  # their defaults: the versions checked
-    (home / "playbooks" / "site.yml").write_text(textwrap.dedent(SLOW_SITE))
-    shutil.copy(real / "ansible.cfg", home / "ansible.cfg")
+    home = stand_in_home(tmp_path / "home", {"site.yml": SLOW_SITE})
     temp = tmp_path / "temp"
     temp.mkdir()
     inventory = local_inventory(tmp_path / "inv")

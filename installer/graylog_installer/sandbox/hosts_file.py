@@ -16,7 +16,7 @@ TEMPLATE = """\
 # loopback only: HTTPS on {https_port}, and on {http_port} the plain HTTP that redirects there.
 all:
   vars:
-    ansible_connection: community.docker.docker
+    ansible_connection: docker
     ansible_python_interpreter: /usr/bin/python2.7
     graylog_external_url: {url}
     # Syslog's port 514 of the container is published on this machine as {syslog_port}.
