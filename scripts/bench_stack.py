@@ -83,10 +83,13 @@ def timed_floor(host: str, mirror_line: str, mirror_key: str, secrets_file: Path
 
 
 def timed_converge(
-    inventory: Path, secrets_file: Path, extra_vars: Sequence[Path] = ()
+    inventory: Path, secrets_file: Path, extra_vars: Sequence[Path] = (), strategy: str = ""
 ) -> tuple[float, int]:
-    """Seconds taken and the number of changed tasks in the play recap."""
+    """Seconds taken and the number of changed tasks in the play recap; STRATEGY, when
+    given, replaces ansible.cfg's (linear: stock Ansible instead of Mitogen)."""
     env = dict(os.environ, **paths.ansible_env())
+    if strategy:
+        env["ANSIBLE_STRATEGY"] = strategy
     extra = [option for path in extra_vars for option in ("-e", f"@{path}")]
     started = time.monotonic()
     completed = subprocess.run(
