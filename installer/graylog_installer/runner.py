@@ -217,7 +217,13 @@ def host_event(event: Mapping[str, Any]) -> tuple[str, str, Mapping[str, Any]] |
     return str(host), str(event.get("event")), data.get("res") or {}
 
 
-def _run(log: RunLog, on_event: EventHandler, redactor: Redactor, **kwargs: Any) -> RunOutcome:
+def _run(
+    log: RunLog,
+    on_event: EventHandler,
+    redactor: Redactor,
+    environment: Mapping[str, str] | None = None,
+    **kwargs: Any,
+) -> RunOutcome:
     import ansible_runner
     from ansible_runner.exceptions import AnsibleRunnerException, ConfigurationError
 
@@ -235,7 +241,11 @@ def _run(log: RunLog, on_event: EventHandler, redactor: Redactor, **kwargs: Any)
             result = ansible_runner.run(
                 private_data_dir=str(data_dir),
                 # Ansible's own temp files (rendered templates...) go to the private dir too.
-                envvars={**paths.ansible_env(), "ANSIBLE_LOCAL_TEMP": str(data_dir / "tmp")},
+                envvars={
+                    **paths.ansible_env(),
+                    "ANSIBLE_LOCAL_TEMP": str(data_dir / "tmp"),
+                    **(environment or {}),
+                },
                 # No raw copy of Ansible's output: our censored log is the record.
                 settings={"suppress_output_file": True, "pexpect_timeout": CANCEL_POLL},
                 quiet=True,
@@ -299,12 +309,17 @@ def run_module(
     pattern: str = "all",
     log_name: str = "preflight",
 ) -> RunOutcome:
-    """An ad-hoc module run (read-only modules only: preflight must change nothing)."""
+    """An ad-hoc module run (read-only modules only: preflight must change nothing).
+
+    Stock Ansible runs it, not ansible.cfg's Mitogen: the probes use ``raw`` on hosts
+    that may have no Python yet, and Mitogen needs Python even for ``raw``.
+    """
     log = RunLog(run_dir, log_name, redactor)
     return _run(
         log,
         on_event,
         redactor,
+        environment={"ANSIBLE_STRATEGY": "linear"},
         host_pattern=pattern,
         module=module,
         module_args=module_args,

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CLI_ON_THIS_MACHINE, local_inventory, stand_in_home
+from conftest import CLI_ON_THIS_MACHINE, local_inventory, stand_in_home, write_inventory
 
 from graylog_installer import paths, runner, secrets_store
 from graylog_installer.redact import MASK, Redactor
@@ -95,6 +95,32 @@ def files_holding(secret: str, *roots: Path) -> list[Path]:
         for path in root.rglob("*")
         if path.is_file() and secret.encode() in path.read_bytes()
     ]
+
+
+def test_an_ad_hoc_raw_probe_reaches_a_host_without_python(tmp_path: Path) -> None:
+    """Preflight's and status's raw probes meet hosts before Python is there: under
+    ansible.cfg's Mitogen, which needs Python even for raw, such a host is unreachable."""
+    inventory = write_inventory(
+        tmp_path / "inv",
+        """
+        all:
+          hosts:
+            bare1:
+              ansible_connection: local
+              ansible_python_interpreter: /nonexistent/python2.7
+        """,
+    )
+    events: list[dict] = []
+    outcome = runner.run_module(
+        inventory, "raw", "echo probe-ran", tmp_path, Redactor(), events.append
+    )
+    answers = [
+        event["event_data"]["res"].get("stdout", "")
+        for event in events
+        if event.get("event") == "runner_on_ok"
+    ]
+    assert outcome.rc == 0, outcome
+    assert [answer.strip() for answer in answers] == ["probe-ran"]
 
 
 def test_real_run_masks_secrets_and_never_writes_them(
