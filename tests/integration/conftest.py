@@ -108,6 +108,14 @@ def fresh_container(name: str, testbed) -> Iterator[str]:
         )
 
 
+def container_address(name: str) -> str:
+    """The container's address on Docker's default bridge, reachable from this machine."""
+    return subprocess.run(
+        ["docker", "inspect", "--format", "{{.NetworkSettings.IPAddress}}", name],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Result:
     returncode: int

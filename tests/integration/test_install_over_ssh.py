@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import fresh_container, graylog_installer
+from conftest import container_address, fresh_container, graylog_installer
 
 from graylog_installer.sandbox import write_mirror_vars
 from graylog_installer.sandbox.host_tools import run
@@ -48,8 +48,7 @@ def ssh_host(testbed, tmp_path_factory) -> Iterator[tuple[str, Path]]:
             ["docker", "cp", f"{key}.pub", f"{HOST}:/home/{USER}/.ssh/authorized_keys"],
         )
         on_host(f"chown {USER}: /home/{USER}/.ssh/authorized_keys")
-        address = run(["docker", "inspect", "-f", "{{.NetworkSettings.IPAddress}}", HOST]).strip()
-        yield address, key
+        yield container_address(HOST), key
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import COMMAND_TIMEOUT, REPO, fresh_container
+from conftest import COMMAND_TIMEOUT, REPO, container_address, fresh_container
 
 from graylog_installer import paths, secrets_store
 from graylog_installer.sandbox import write_mirror_vars
@@ -27,13 +27,6 @@ HOST = "graylog-installer-itest-resume"
 # The first task of the graylog role: Java, MongoDB and Elasticsearch are installed by then.
 KILL_AT = "TASK [graylog : "
 CHUNK = 1 << 20
-
-
-def address_of(name: str) -> str:
-    return subprocess.run(
-        ["docker", "inspect", "--format", "{{.NetworkSettings.IPAddress}}", name],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
 
 
 def docker_exec(*command: str) -> str:
@@ -58,7 +51,7 @@ def inventory(fresh_host, testbed, tmp_path_factory) -> Path:
         "  vars:\n"
         "    ansible_connection: docker\n"
         "    ansible_python_interpreter: /usr/bin/python2.7\n"
-        f"    graylog_external_url: https://{address_of(fresh_host)}/\n"
+        f"    graylog_external_url: https://{container_address(fresh_host)}/\n"
         "    elasticsearch_heap_size: 512m\n"
         "    graylog_heap_size: 768m\n"
         "  children:\n"
