@@ -63,6 +63,7 @@ PACKAGE_DEFAULTS = {
     "graylog_output_batch_size": 500,
     "graylog_processbuffer_processors": 5,
     "graylog_outputbuffer_processors": 3,
+    "graylog_outputbuffer_processor_threads": 3,
     "graylog_inputbuffer_processors": 2,
     "graylog_ring_size": 65536,
     "graylog_inputbuffer_ring_size": 65536,
