@@ -23,7 +23,7 @@ DATA_DIRS = {
     "/var/lib/elasticsearch": "elasticsearch",
     "/var/lib/graylog-server/journal": "journal",
 }
-# The mongodb role writes it (mongodb_admin_login_file in its vars/Ubuntu-16.yml).
+# The mongodb role writes it (mongodb_admin_login_file in its vars/main.yml).
 MONGODB_LOGIN_FILE = "/root/.mongodb-admin.js"
 # Only the fields status shows leave the host: never a whole rs.status().
 MONGODB_JS = (
