@@ -100,6 +100,25 @@ def wait_for_total(base_url: str, auth: tuple[str, str], query: str, expected: i
     return total
 
 
+def wait_for_first_message(base_url: str, auth: tuple[str, str], query: str) -> dict | None:
+    """Poll the search until a message of the last hour matches; its fields, or None.
+
+    Each copy of a shard refreshes on its own: a message one search found can be missing
+    from the next, served by a copy that has not refreshed yet.
+    """
+    params = urllib.parse.urlencode({"query": query, "range": 3600, "limit": 1})
+    deadline = time.monotonic() + SEARCH_DEADLINE
+    while True:
+        try:
+            status, body, _ = http_get(f"{base_url}/api/search/universal/relative?{params}", auth)
+            messages = json.loads(body).get("messages", []) if status == 200 else []
+        except OSError:
+            messages = []
+        if messages or time.monotonic() >= deadline:
+            return messages[0]["message"] if messages else None
+        time.sleep(3)
+
+
 def _request(
     request: urllib.request.Request, auth: tuple[str, str] | None
 ) -> tuple[int, str, dict[str, str]]:

@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from graylog_checks import (
     post_gelf,
     search_total,
     server_conf_settings,
+    wait_for_first_message,
     wait_for_total,
 )
 
@@ -233,10 +233,8 @@ def test_a_logger_line_on_the_load_balancer_is_found_through_the_entry(entry, au
     node(ENTRY).run_expect([0], f"logger -p local3.warning -t molecule-cluster 'hello {token}'")
     query = f"{token} AND application_name:molecule-cluster"
     assert wait_for_total(entry, auth, query, 1) == 1
-    params = urllib.parse.urlencode({"query": query, "range": 3600, "limit": 1})
-    _, body, _ = http_get(f"{entry}/api/search/universal/relative?{params}", auth)
-    message = json.loads(body)["messages"][0]["message"]
-    assert (message["source"], message["facility"]) == (ENTRY, "local3"), message
+    message = wait_for_first_message(entry, auth, query) or {}
+    assert (message.get("source"), message.get("facility")) == (ENTRY, "local3"), message
 
 
 # ---- re-running on one host ---------------------------------------------------------
