@@ -17,7 +17,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
@@ -25,6 +27,8 @@ from graylog_installer.redact import Hidden
 
 REQUEST_TIMEOUT = 15
 SEARCH_DEADLINE = 120
+
+T = TypeVar("T")
 
 
 def load_test_secrets() -> dict[str, str]:
@@ -80,24 +84,35 @@ def post_gelf(base_url: str, message: dict) -> int:
     return _request(post, None)[0]
 
 
-def search_total(base_url: str, auth: tuple[str, str], query: str) -> int | None:
-    """Messages of the last hour matching a query, or None when the search failed."""
+def _search(base_url: str, auth: tuple[str, str], query: str) -> dict | None:
+    """One search of the last hour for a query: Graylog's answer, or None when it failed."""
     params = urllib.parse.urlencode({"query": query, "range": 3600, "limit": 1})
     try:
         status, body, _ = http_get(f"{base_url}/api/search/universal/relative?{params}", auth)
     except OSError:
         return None
-    return json.loads(body).get("total_results") if status == 200 else None
+    return json.loads(body) if status == 200 else None
+
+
+def _poll(attempt: Callable[[], T], done: Callable[[T], bool]) -> T:
+    """Call attempt every few seconds until done says so or SEARCH_DEADLINE passes."""
+    deadline = time.monotonic() + SEARCH_DEADLINE
+    result = attempt()
+    while not done(result) and time.monotonic() < deadline:
+        time.sleep(3)
+        result = attempt()
+    return result
+
+
+def search_total(base_url: str, auth: tuple[str, str], query: str) -> int | None:
+    """Messages of the last hour matching a query, or None when the search failed."""
+    answer = _search(base_url, auth, query)
+    return answer.get("total_results") if answer else None
 
 
 def wait_for_total(base_url: str, auth: tuple[str, str], query: str, expected: int) -> int | None:
     """Poll the search until it finds ``expected`` messages; the last count seen."""
-    deadline = time.monotonic() + SEARCH_DEADLINE
-    total = search_total(base_url, auth, query)
-    while total != expected and time.monotonic() < deadline:
-        time.sleep(3)
-        total = search_total(base_url, auth, query)
-    return total
+    return _poll(lambda: search_total(base_url, auth, query), lambda total: total == expected)
 
 
 def wait_for_first_message(base_url: str, auth: tuple[str, str], query: str) -> dict | None:
@@ -106,17 +121,11 @@ def wait_for_first_message(base_url: str, auth: tuple[str, str], query: str) -> 
     Each copy of a shard refreshes on its own: a message one search found can be missing
     from the next, served by a copy that has not refreshed yet.
     """
-    params = urllib.parse.urlencode({"query": query, "range": 3600, "limit": 1})
-    deadline = time.monotonic() + SEARCH_DEADLINE
-    while True:
-        try:
-            status, body, _ = http_get(f"{base_url}/api/search/universal/relative?{params}", auth)
-            messages = json.loads(body).get("messages", []) if status == 200 else []
-        except OSError:
-            messages = []
-        if messages or time.monotonic() >= deadline:
-            return messages[0]["message"] if messages else None
-        time.sleep(3)
+    answer = _poll(
+        lambda: _search(base_url, auth, query), lambda found: bool(found and found.get("messages"))
+    )
+    messages = (answer or {}).get("messages") or []
+    return messages[0]["message"] if messages else None
 
 
 def _request(
