@@ -5,7 +5,9 @@ the package's values (server.conf, input buffers, Elasticsearch's index defaults
 measured, and so on, alternating, so that each figure is a median and load on the machine
 hits both settings alike. Both settings run with the same heaps (bench_stack.HEAPS): only
 the tuning differs. Each measurement starts on a new index (a rotation), so that the
-index has the shards and refresh interval of the setting measured.
+index has the shards and refresh interval of the setting measured. The warm-up flood
+also gives the CPU graylog-server and Elasticsearch spend per message: where both
+settings reach about the same rate, it shows what the tuning leaves for everything else.
 
 The search for the highest steady TCP rate starts near the answer instead of doubling
 from a low rate: in the first run from what the rate at which a flood was stored
@@ -215,26 +217,42 @@ def wait_for_input(node: Node) -> None:
             time.sleep(2)
 
 
-def flood(node: Node) -> float:
-    """Warm up with FLOOD messages sent unpaced; the rate at which all were stored."""
+def java_cpu_seconds(node: Node) -> float:
+    """CPU seconds graylog-server and Elasticsearch have used since they started."""
+    script = (
+        "for user in graylog elasticsearch; do"
+        " awk '{print $14 + $15}' /proc/$(pgrep -u $user java)/stat; done; getconf CLK_TCK"
+    )
+    *ticks, per_second = run(["docker", "exec", node.name, "sh", "-c", script]).split()
+    return sum(int(tick) for tick in ticks) / int(per_second)
+
+
+def flood(node: Node) -> tuple[float, float]:
+    """Warm up with FLOOD messages sent unpaced: the rate at which all were stored, and
+    the CPU seconds graylog-server and Elasticsearch spent per 100,000 of them."""
     token = f"f{secrets.token_hex(6)}"
-    started = time.monotonic()
+    cpu_before, started = java_cpu_seconds(node), time.monotonic()
     gelf_load.send_tcp((node.address, GELF_PORT), token, FLOOD, float("inf"), connections=2)
     count = settle(node, token, FLOOD)
     rate = count / (time.monotonic() - started)
-    print(f"#   flood of {FLOOD}: {count} stored at {rate:.0f} msg/s", flush=True)
-    return rate
+    cpu = (java_cpu_seconds(node) - cpu_before) * 100_000 / max(count, 1)
+    print(f"#   flood of {FLOOD}: {count} stored at {rate:.0f} msg/s, {cpu:.1f} CPU-s per 100,000",
+          flush=True)  # fmt: skip
+    return rate, cpu
 
 
 def measure(node: Node, seconds: int, start: int | None, ceiling: float) -> dict[str, float]:
     """Figures of one setting; the TCP search starts at start, or at the flood's rate."""
     wait_for_input(node)
     rotate(node)
-    drained = flood(node)
+    drained, cpu = flood(node)
     print(f"#   GELF UDP receive buffer granted by the kernel: {granted_udp_buffer(node)}")
     # A step at R passes once the stack stores R * seconds in seconds + FOUND_WITHIN.
     expected = drained * (seconds + FOUND_WITHIN) / seconds
-    figures = {"tcp": float(highest_tcp_rate(node, seconds, start or expected, ceiling))}
+    figures = {
+        "tcp": float(highest_tcp_rate(node, seconds, start or expected, ceiling)),
+        "cpu": cpu,
+    }
     for rate in UDP_RATES:
         figures[f"udp{rate}"] = udp_loss(node, rate)
     return figures
@@ -251,16 +269,17 @@ def apply_setting(setting: str, files: dict[str, Path]) -> None:
 
 
 def print_table(results: dict[str, list[dict[str, float]]], runs: int) -> None:
-    rows = [("GELF TCP highest steady rate, msg/s", "tcp", "{:.0f}")] + [
-        (f"GELF UDP loss at {rate} msg/s", f"udp{rate}", "{:.1%}") for rate in UDP_RATES
-    ]
+    rows = [
+        ("GELF TCP highest steady rate, msg/s", "tcp", "{:.0f}"),
+        ("CPU-s per 100,000 in the flood (less is better)", "cpu", "{:.1f}"),
+    ] + [(f"GELF UDP loss at {rate} msg/s", f"udp{rate}", "{:.1%}") for rate in UDP_RATES]
     heaps = ", ".join(f"{key} {value}" for key, value in bench_stack.HEAPS.items())
     print(f"\nmedian of {runs}; the same heaps in both ({heaps}): only the tuning differs")
-    print(f"{'setting':<38} {'tuned':>10} {'package defaults':>17} {'ratio':>7}")
+    print(f"{'setting':<48} {'tuned':>10} {'package defaults':>17} {'ratio':>7}")
     for label, key, shape in rows:
         tuned, stock = (statistics.median(r[key] for r in results[s]) for s in SETTINGS)
         ratio = f"{tuned / stock:.2f}" if stock else "-"
-        print(f"{label:<38} {shape.format(tuned):>10} {shape.format(stock):>17} {ratio:>7}")
+        print(f"{label:<48} {shape.format(tuned):>10} {shape.format(stock):>17} {ratio:>7}")
 
 
 def write_files(directory: Path, testbed) -> dict[str, Path]:
@@ -286,6 +305,8 @@ def run_ingest(testbed, runs: int, seconds: int) -> None:
     ceiling = gelf_load.sender_ceiling()
     print(f"# sender alone, unpaced, to a local socket: TCP {ceiling['tcp']:.0f} msg/s,"
           f" UDP {ceiling['udp']:.0f} msg/s")  # fmt: skip
+    tick_ms = gelf_load.gelf_sender.TCP_TICK * 1000
+    print(f"# TCP sender: the messages due are written together every {tick_ms:.0f} ms")
     print(f"# TCP step: {seconds}s at a steady rate R; passes when all are found within"
           f" {FOUND_WITHIN:.0f}s after the last is sent (the stack then indexed at least"
           f" R*{seconds}/{seconds + FOUND_WITHIN:.0f} msg/s)")  # fmt: skip

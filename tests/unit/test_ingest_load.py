@@ -72,3 +72,17 @@ def test_the_tcp_sender_paces_every_frame_onto_the_wire():
     assert frames[:-1] == [b'{"seq":%d}' % seq for seq in range(1000)]
     assert frames[-1] == b""
     assert 0.2 <= seconds < 0.5  # 1000 messages at 4000/s
+
+
+@pytest.mark.parametrize(("tick", "most_writes"), [(0.05, 8), (0.0, None)])
+def test_paced_messages_leave_in_order_and_at_most_once_a_tick(tick, most_writes):
+    slices: list[tuple[int, int]] = []
+    seconds = gelf_sender.paced(lambda first, end: slices.append((first, end)), 400, 2000, tick)
+    assert [first for first, _ in slices] == [0] + [end for _, end in slices[:-1]]
+    assert slices[-1][1] == 400
+    assert 0.19 <= seconds < 0.4  # 400 messages at 2000/s
+    if most_writes:
+        # 0.2 s of messages in wake-ups 0.05 s apart: about five writes, never one each.
+        assert len(slices) <= most_writes
+    else:
+        assert len(slices) > 50  # without a tick, every message leaves when it is due
