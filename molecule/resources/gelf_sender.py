@@ -21,6 +21,7 @@ Frame = Callable[[int], bytes]
 # Messages sent per pass of the pacing loop at most: big enough to keep up with any
 # rate measured here, small enough that the rate stays even within a second.
 SLICE = 200
+# Seconds between a TCP sender's writes: a shipper's flush interval.
 TCP_TICK = 0.01
 
 
