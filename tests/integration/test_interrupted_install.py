@@ -24,7 +24,8 @@ from graylog_installer import paths, secrets_store
 from graylog_installer.sandbox import write_mirror_vars
 
 HOST = "graylog-installer-itest-resume"
-# The first task of the graylog role: Java, MongoDB and Elasticsearch are installed by then.
+# The first task of role graylog: on a bare host, in the play that installs the packages
+# of every role at once, whose apt run goes on in the container after the kill.
 KILL_AT = "TASK [graylog : "
 CHUNK = 1 << 20
 
