@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
@@ -53,15 +54,17 @@ def write_secrets(directory: Path) -> Path:
     return path
 
 
-def timed_floor(host: str, mirror_line: str, mirror_key: str, secrets_file: Path) -> float:
-    """Seconds scripts/floor_install.sh takes in a fresh container, until nginx says ALIVE."""
+def timed_floor(hosts: list[str], mirror_line: str, mirror_key: str, secrets_file: Path) -> float:
+    """Seconds scripts/floor_install.sh takes in fresh containers, started on all HOSTS at
+    once, until nginx says ALIVE on the last: what the machine itself needs for them."""
     secrets = secrets_store.load(secrets_file)
     script = REPO / "scripts/floor_install.sh"
-    subprocess.run(["docker", "cp", str(script), f"{host}:/root/floor_install.sh"], check=True)
-    subprocess.run(
-        ["docker", "exec", "-i", host, "sh", "-c", "cat > /root/mirror-key.asc"],
-        input=mirror_key, text=True, check=True,
-    )  # fmt: skip
+    for host in hosts:
+        subprocess.run(["docker", "cp", str(script), f"{host}:/root/floor_install.sh"], check=True)
+        subprocess.run(
+            ["docker", "exec", "-i", host, "sh", "-c", "cat > /root/mirror-key.asc"],
+            input=mirror_key, text=True, check=True,
+        )  # fmt: skip
     environment = {
         "MIRROR_LINE": mirror_line,
         "MIRROR_KEY": "/root/mirror-key.asc",
@@ -71,14 +74,20 @@ def timed_floor(host: str, mirror_line: str, mirror_key: str, secrets_file: Path
         "GRAYLOG_HEAP": HEAPS["graylog_heap_size"],
     }
     options = [option for name in environment for option in ("--env", name)]
+
+    def floor_script(host: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["docker", "exec", *options, host, "bash", "/root/floor_install.sh"],
+            env=dict(os.environ, **environment), capture_output=True, text=True, check=False,
+        )  # fmt: skip
+
     started = time.monotonic()
-    completed = subprocess.run(
-        ["docker", "exec", *options, host, "bash", "/root/floor_install.sh"],
-        env=dict(os.environ, **environment), capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    with ThreadPoolExecutor(max_workers=len(hosts)) as pool:
+        completed = list(pool.map(floor_script, hosts))
     elapsed = time.monotonic() - started
-    if completed.returncode != 0:
-        sys.exit(f"benchmark: the floor script failed: {completed.stderr.strip()[-500:]}")
+    for script in completed:
+        if script.returncode != 0:
+            sys.exit(f"benchmark: the floor script failed: {script.stderr.strip()[-500:]}")
     return elapsed
 
 

@@ -6,6 +6,8 @@ Each run, on new containers from the test-bed image and its mirror:
   nginx answers ALIVE for Graylog: what a converge costs beyond it is the roles' own;
 - a fresh converge of playbooks/site.yml on one host, then a re-run that must change
   nothing (how cheap checking for drift is);
+- the floor on three containers at once: the 3-host baseline of this machine, which
+  runs all three on the same cores;
 - a fresh converge of three hosts, each all-in-one, as a cluster;
 - with --stock, also a fresh converge and a no-op re-run of one host under stock
   Ansible's linear strategy instead of Mitogen's: what Mitogen buys, in the same run.
@@ -53,42 +55,51 @@ def fresh_and_rerun(
 
 
 def one_run(index: int, testbed, stock: bool) -> dict[str, float]:
-    """The floor, a fresh converge and a no-op re-run of one host, and a fresh 3-node converge."""
+    """The floor, a fresh converge and a no-op re-run of one host; the floor on three hosts
+    at once and a fresh 3-node converge."""
     prefix = f"graylog-installer-bench-{index}"
     floor_host, single, stock_host = f"{prefix}-floor", f"{prefix}-1", f"{prefix}-stock"
     cluster = [f"{prefix}-c{n}" for n in (1, 2, 3)]
+    floor_hosts = [f"{prefix}-floor{n}" for n in (1, 2, 3)]
     mirror = (testbed.mirror.apt_line, testbed.mirror.public_key)
     try:
         with tempfile.TemporaryDirectory() as scratch:
             directory = Path(scratch)
             secrets_file = write_secrets(directory)
             fresh_hosts([floor_host], testbed)
-            floor = timed_floor(floor_host, *mirror, secrets_file)
+            floor = timed_floor([floor_host], *mirror, secrets_file)
             run(["docker", "rm", "-f", floor_host])
+            fresh_hosts(floor_hosts, testbed)
+            three_floors = timed_floor(floor_hosts, *mirror, secrets_file)
+            run(["docker", "rm", "-f", *floor_hosts])
             fresh, rerun = fresh_and_rerun(single, directory, testbed, secrets_file)
             fresh_hosts(cluster, testbed)
             three, _ = timed_converge(
                 write_inventory(directory / "three", cluster, *mirror), secrets_file
             )
             run(["docker", "rm", "-f", *cluster])
-            figures = {"floor": floor, "fresh": fresh, "rerun": rerun, "three": three}
+            figures = {"floor": floor, "fresh": fresh, "rerun": rerun}
+            figures |= {"three floors": three_floors, "three": three}
             if stock:
                 figures["stock fresh"], figures["stock rerun"] = fresh_and_rerun(
                     stock_host, directory, testbed, secrets_file, strategy="linear"
                 )
             return figures
     finally:
-        run(["docker", "rm", "-f", floor_host, single, stock_host, *cluster])
+        run(["docker", "rm", "-f", floor_host, *floor_hosts, single, stock_host, *cluster])
 
 
 COLUMNS = (  # heading, figure
     ("floor", lambda r: f"{r['floor']:.1f}s"),
     ("fresh converge", lambda r: f"{r['fresh']:.1f}s"),
     ("no-op re-run", lambda r: f"{r['rerun']:.1f}s"),
+    ("3 floors", lambda r: f"{r['three floors']:.1f}s"),
     ("3 hosts fresh", lambda r: f"{r['three']:.1f}s"),
     ("fresh/floor", lambda r: f"{r['fresh'] / r['floor']:.2f}"),
     ("re-run/fresh", lambda r: f"{r['rerun'] / r['fresh']:.2f}"),
     ("3 hosts/1 host", lambda r: f"{r['three'] / r['fresh']:.2f}"),
+    ("3 floors/floor", lambda r: f"{r['three floors'] / r['floor']:.2f}"),
+    ("3 hosts/3 floors", lambda r: f"{r['three'] / r['three floors']:.2f}"),
 )
 STOCK_COLUMNS = (  # with --stock
     ("stock fresh", lambda r: f"{r['stock fresh']:.1f}s"),
