@@ -91,6 +91,18 @@ def timed_floor(hosts: list[str], mirror_line: str, mirror_key: str, secrets_fil
     return elapsed
 
 
+def failed_tasks(output: str) -> str:
+    """Each task that failed a host, with its failure (no_log tasks show theirs
+    censored), and the play recap: the end of the output alone rarely names them."""
+    lines, task = [], ""
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            task = line.rstrip(" *")
+        elif line.startswith(("fatal: ", "failed: ")):
+            lines += [task, line[:2000]]
+    return "\n".join(lines + output.split("PLAY RECAP")[-1].strip().splitlines()[1:])
+
+
 def timed_converge(
     inventory: Path, secrets_file: Path, extra_vars: Sequence[Path] = (), strategy: str = ""
 ) -> tuple[float, int]:
@@ -108,7 +120,6 @@ def timed_converge(
     )  # fmt: skip
     elapsed = time.monotonic() - started
     if completed.returncode != 0:
-        tail = "\n".join(completed.stdout.splitlines()[-15:])
-        sys.exit(f"benchmark: converge failed:\n{tail}")
+        sys.exit(f"benchmark: converge failed:\n{failed_tasks(completed.stdout)}")
     changed = sum(int(n) for n in RECAP_CHANGED.findall(completed.stdout.split("PLAY RECAP")[-1]))
     return elapsed, changed
