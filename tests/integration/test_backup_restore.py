@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,9 @@ class Api:
     """Graylog's REST API through the sandbox's entry, trusting its certificate only."""
 
     username: str
-    password: str
-    tls: ssl.SSLContext
+    # Out of repr: pytest prints the object when an assertion about a call fails.
+    password: str = field(repr=False)
+    tls: ssl.SSLContext = field(repr=False)
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
