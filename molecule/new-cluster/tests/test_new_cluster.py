@@ -1,9 +1,9 @@
 """What an operator checks after installing a new three-node cluster in one run.
 
-Every host was bare: the run gave each its packages in one apt transaction, started every
-Graylog node together with the master, and formed MongoDB's replica set and Elasticsearch's
-cluster from nothing. With no load balancer each node's nginx is an entry: the checks go
-through them, and inside the containers as an administrator would.
+Every host was bare: the run gave each its packages in one apt transaction, started the
+Graylog master and then the other nodes together, and formed MongoDB's replica set and
+Elasticsearch's cluster from nothing. With no load balancer each node's nginx is an entry:
+the checks go through them, and inside the containers as an administrator would.
 """
 
 from __future__ import annotations
