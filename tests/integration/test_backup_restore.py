@@ -80,6 +80,42 @@ class Api:
             found = self.count(query, stream)
         return found
 
+    def wait_until_routed(self, stream: str, token: str) -> None:
+        """Until Graylog's stream router has taken up a new stream.
+
+        The router takes a new stream up only seconds after it is made: 20 messages
+        posted within 0.3 s of it all passed it by. A probe, which the test's searches
+        for the token do not find, is posted until one is found in the stream.
+        """
+        deadline = time.monotonic() + SEARCH_TIMEOUT
+        while time.monotonic() < deadline:
+            self.ok("POST", "../gelf", probe_message(token))
+            for _ in range(3):
+                time.sleep(1)
+                if self.count("probe", stream) > 0:
+                    return
+        raise AssertionError(f"no probe message reached stream {stream}")
+
+
+def routing_key(token: str) -> str:
+    """The value the backup stream's rule matches: one term, not the token's."""
+    return f"{token}stream"
+
+
+def probe_message(token: str) -> dict[str, str]:
+    """A message for the backup stream that a search for the token does not find."""
+    return {
+        "version": "1.1",
+        "host": "backup-test",
+        "short_message": "probe",
+        "_backup_stream": routing_key(token),
+    }
+
+
+def gelf_message(token: str, text: str) -> dict[str, str]:
+    """A message for the backup stream that a search for the token finds."""
+    return probe_message(token) | {"short_message": text, "_backup_token": token}
+
 
 def admin_api(inventory: Path) -> Api:
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -90,6 +126,7 @@ def admin_api(inventory: Path) -> Api:
 
 def make_stored_state(api: Api, token: str) -> dict[str, str]:
     """A stream with a rule and an alert condition, a user, an input and MESSAGES messages."""
+    rule = {"field": "backup_stream", "value": routing_key(token), "type": 1, "inverted": False}
     stream = api.ok(
         "POST",
         "streams",
@@ -97,7 +134,7 @@ def make_stored_state(api: Api, token: str) -> dict[str, str]:
             "title": f"backup {token}",
             "description": "made by the backup test",
             "matching_type": "AND",
-            "rules": [{"field": "backup_token", "value": token, "type": 1, "inverted": False}],
+            "rules": [rule],
         },
     )["stream_id"]
     api.ok("POST", f"streams/{stream}/resume")
@@ -137,14 +174,9 @@ def make_stored_state(api: Api, token: str) -> dict[str, str]:
             "configuration": {"bind_address": "127.0.0.1", "port": 5555},
         },
     )
+    api.wait_until_routed(stream, token)
     for number in range(MESSAGES):
-        gelf = {
-            "version": "1.1",
-            "host": "backup-test",
-            "short_message": f"{token} {number}",
-            "_backup_token": token,
-        }
-        api.ok("POST", "../gelf", gelf)
+        api.ok("POST", "../gelf", gelf_message(token, f"{token} {number}"))
     return {"stream": stream, "condition": condition, "user": user, "password": password}
 
 
@@ -205,14 +237,5 @@ def test_backup_destroy_reinstall_restore_brings_everything_back(sandbox_invento
     verified = graylog_installer("verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     # New messages still reach the restored stream.
-    api.ok(
-        "POST",
-        "../gelf",
-        {
-            "version": "1.1",
-            "host": "backup-test",
-            "short_message": f"{token} after",
-            "_backup_token": token,
-        },
-    )
+    api.ok("POST", "../gelf", gelf_message(token, f"{token} after"))
     assert api.wait_count(token, MESSAGES + 1, made["stream"]) == MESSAGES + 1
