@@ -147,6 +147,28 @@ def test_failure_sentence_names_playbook_host_task_message_and_log() -> None:
     )
 
 
+def test_failure_sentence_gives_the_rescues_message_not_the_rescued_failure() -> None:
+    # The graylog role's ALIVE poll is rescued by a task that fails saying where to look.
+    state = fold(
+        [
+            task("graylog : Poll until ALIVE"),
+            result("runner_on_failed", "h1", "graylog : Poll until ALIVE", msg="refused"),
+            task("graylog : Say that the node never got ALIVE"),
+            result(
+                "runner_on_failed",
+                "h1",
+                "graylog : Say that the node never got ALIVE",
+                msg="graylog-server did not report ALIVE; its log says why.",
+            ),
+            ev("playbook_on_stats", ok={"h1": 9}, failures={"h1": 1}, dark={}, processed={"h1": 1}),
+        ]
+    )
+    sentence = progress.failure_sentence(state, "site.yml", "log", 2)
+    assert "at task 'graylog : Say that the node never got ALIVE'" in sentence
+    assert "graylog-server did not report ALIVE; its log says why." in sentence
+    assert "refused" not in sentence
+
+
 def test_failure_sentence_counts_other_failed_hosts() -> None:
     state = fold(
         [
