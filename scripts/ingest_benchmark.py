@@ -10,10 +10,13 @@ the first has warmed the JIT up after the converge's restart, gives the CPU
 graylog-server and Elasticsearch spend per message: where both settings reach about the
 same rate, it shows what the tuning leaves for everything else.
 
-The search for the highest steady TCP rate starts near the answer instead of doubling
-from a low rate: in the first run from what the rate at which a flood was stored
-predicts, in later runs from the same setting's last result. From there it steps up or
-down by STEP until the outcome flips, then bisects to PRECISION.
+The same search finds the highest steady rate over GELF TCP and over GELF UDP. A UDP
+step passes only when nothing was lost: the kernel drops what overflows an input's
+receive buffer, and no sender is told. The TCP search starts near the answer instead of
+doubling from a low rate: in the first run from what the rate at which a flood was
+stored predicts, the UDP search from the highest of UDP_RATES that lost nothing; later
+runs start from the same setting's last result. From there it steps up or down by STEP
+until the outcome flips, then bisects to PRECISION.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from graylog_installer.sandbox.host_tools import run
 
 CONTAINER = "graylog-installer-bench-ingest"
 GELF_PORT = 12201
-# A TCP step sends at a steady rate for this long; it passes when every message is
+# A step sends at a steady rate for a number of seconds; it passes when every message is
 # found by a search at most FOUND_WITHIN seconds after the last one was sent.
 FOUND_WITHIN = 15.0
 # The search steps by this share of the rate from its start until the outcome flips, and
@@ -134,17 +137,25 @@ def settle(node: Node, run_token: str, total: int) -> int:
     return count
 
 
-def tcp_step(node: Node, rate: int, seconds: int) -> bool:
-    """Send at rate for seconds over GELF TCP; True when all arrive in time and steadily."""
-    token = f"t{secrets.token_hex(6)}"
+def send_gelf(protocol: str, node: Node, token: str, total: int, rate: float) -> float:
+    """Messages 0..total-1 at rate over GELF TCP or UDP; seconds taken."""
+    address = (node.address, GELF_PORT)
+    if protocol == "udp":
+        return gelf_load.send_udp(address, token, total, rate)
+    return gelf_load.send_tcp(address, token, total, rate, connections=2)
+
+
+def step(node: Node, protocol: str, rate: int, seconds: int) -> bool:
+    """Send at rate for seconds; True when all arrive in time and steadily."""
+    token = f"{protocol[0]}{secrets.token_hex(6)}"
     total = rate * seconds
-    taken = gelf_load.send_tcp((node.address, GELF_PORT), token, total, rate, connections=2)
-    steady = taken <= seconds * 1.05  # the stack did not push back on the sender
+    taken = send_gelf(protocol, node, token, total, rate)
+    steady = taken <= seconds * 1.05  # the stack did not push back on the (TCP) sender
     count, waited = wait_for_all(node, token, total, FOUND_WITHIN)
     passed = steady and count == total
     print(
-        f"#   {rate:>6} msg/s: sent in {taken:.1f}s, {count}/{total} found after {waited:.0f}s"
-        f" -> {'pass' if passed else 'fail'}",
+        f"#   {protocol.upper()} {rate:>6} msg/s: sent in {taken:.1f}s, {count}/{total} found"
+        f" after {waited:.0f}s -> {'pass' if passed else 'fail'}",
         flush=True,
     )
     if not passed:
@@ -152,16 +163,16 @@ def tcp_step(node: Node, rate: int, seconds: int) -> bool:
     return passed
 
 
-def sustained(node: Node, rate: int, seconds: int) -> bool:
+def sustained(node: Node, protocol: str, rate: int, seconds: int) -> bool:
     """A rate fails only when two steps at it fail: one hiccup of the machine is not enough."""
-    return tcp_step(node, rate, seconds) or tcp_step(node, rate, seconds)
+    return step(node, protocol, rate, seconds) or step(node, protocol, rate, seconds)
 
 
 def grain(rate: float) -> int:
     return max(GRAIN, round(rate / GRAIN) * GRAIN)
 
 
-def highest_tcp_rate(node: Node, seconds: int, start: int, ceiling: float) -> int:
+def highest_rate(node: Node, protocol: str, seconds: int, start: float, ceiling: float) -> int:
     """Step from start by STEP until pass and fail meet, then bisect between them."""
     passed, failed, rate = 0, None, min(grain(start), grain(ceiling))
     while failed is None or failed - passed > max(PRECISION * passed, GRAIN):
@@ -169,7 +180,7 @@ def highest_tcp_rate(node: Node, seconds: int, start: int, ceiling: float) -> in
             rate = grain((passed + failed) / 2)
             if rate in (passed, failed):
                 break
-        if sustained(node, rate, seconds):
+        if sustained(node, protocol, rate, seconds):
             passed = rate
             if failed is None:
                 if rate >= grain(ceiling):  # the ceiling, as close as the grain allows
@@ -242,8 +253,10 @@ def flood(node: Node) -> tuple[float, float]:
     return rate, cpu
 
 
-def measure(node: Node, seconds: int, start: int | None, ceiling: float) -> dict[str, float]:
-    """Figures of one setting; the TCP search starts at start, or at the flood's rate."""
+def measure(
+    node: Node, seconds: int, last: dict[str, float] | None, ceiling: float
+) -> dict[str, float]:
+    """Figures of one setting; each search starts at the setting's last result, if any."""
     wait_for_input(node)
     rotate(node)
     flood(node)  # the JIT compiles the hot paths anew after each restart
@@ -251,12 +264,13 @@ def measure(node: Node, seconds: int, start: int | None, ceiling: float) -> dict
     print(f"#   GELF UDP receive buffer granted by the kernel: {granted_udp_buffer(node)}")
     # A step at R passes once the stack stores R * seconds in seconds + FOUND_WITHIN.
     expected = drained * (seconds + FOUND_WITHIN) / seconds
-    figures = {
-        "tcp": float(highest_tcp_rate(node, seconds, start or expected, ceiling)),
-        "cpu": cpu,
-    }
+    start = last["tcp"] if last else expected
+    figures = {"tcp": float(highest_rate(node, "tcp", seconds, start, ceiling)), "cpu": cpu}
     for rate in UDP_RATES:
         figures[f"udp{rate}"] = udp_loss(node, rate)
+    lossless = max((rate for rate in UDP_RATES if figures[f"udp{rate}"] == 0), default=GRAIN)
+    start = last["udp"] if last else lossless
+    figures["udp"] = float(highest_rate(node, "udp", seconds, start, ceiling))
     return figures
 
 
@@ -273,6 +287,7 @@ def apply_setting(setting: str, files: dict[str, Path]) -> None:
 def print_table(results: dict[str, list[dict[str, float]]], runs: int) -> None:
     rows = [
         ("GELF TCP highest steady rate, msg/s", "tcp", "{:.0f}"),
+        ("GELF UDP highest steady rate with nothing lost, msg/s", "udp", "{:.0f}"),
         ("CPU-s per 100,000 in a warm flood (less is better)", "cpu", "{:.1f}"),
     ] + [(f"GELF UDP loss at {rate} msg/s", f"udp{rate}", "{:.1%}") for rate in UDP_RATES]
     heaps = ", ".join(f"{key} {value}" for key, value in bench_stack.HEAPS.items())
@@ -309,7 +324,7 @@ def run_ingest(testbed, runs: int, seconds: int) -> None:
           f" UDP {ceiling['udp']:.0f} msg/s")  # fmt: skip
     tick_ms = gelf_load.gelf_sender.TCP_TICK * 1000
     print(f"# TCP sender: the messages due are written together every {tick_ms:.0f} ms")
-    print(f"# TCP step: {seconds}s at a steady rate R; passes when all are found within"
+    print(f"# TCP or UDP step: {seconds}s at a steady rate R; passes when all are found within"
           f" {FOUND_WITHIN:.0f}s after the last is sent (the stack then indexed at least"
           f" R*{seconds}/{seconds + FOUND_WITHIN:.0f} msg/s)")  # fmt: skip
     subprocess.run(["docker", "rm", "-f", CONTAINER], capture_output=True, check=False)
@@ -323,7 +338,7 @@ def run_ingest(testbed, runs: int, seconds: int) -> None:
                 # Tuned first in odd runs, last in even ones: a drift in load hits both.
                 for setting in SETTINGS if index % 2 else SETTINGS[::-1]:
                     apply_setting(setting, files)
-                    last = int(results[setting][-1]["tcp"]) if results[setting] else None
+                    last = results[setting][-1] if results[setting] else None
                     figures = measure(node, seconds, last, min(ceiling.values()) / 2)
                     results[setting].append(figures)
                     print(f"# run {index} {setting}: {figures}", flush=True)

@@ -20,13 +20,13 @@ def search(monkeypatch, capacity: int, start: int, ceiling: float = 1e6) -> tupl
     """The search against a stack that sustains every rate up to capacity."""
     tried: list[int] = []
 
-    def sustained(node, rate, seconds):
+    def sustained(node, protocol, rate, seconds):
         tried.append(rate)
         assert len(tried) < 50, f"the search does not end: {tried[-5:]}"
         return rate <= capacity
 
     monkeypatch.setattr(ingest_benchmark, "sustained", sustained)
-    return ingest_benchmark.highest_tcp_rate(None, 30, start, ceiling), tried
+    return ingest_benchmark.highest_rate(None, "tcp", 30, start, ceiling), tried
 
 
 @pytest.mark.parametrize("start", [4000, 20000, 26000, 60000])
@@ -48,6 +48,39 @@ def test_the_search_stops_at_the_ceiling_and_at_nothing(monkeypatch):
     found, tried = search(monkeypatch, capacity=10**9, start=5000, ceiling=30_200)
     assert found == ingest_benchmark.grain(30_200) and len(tried) < 20
     assert search(monkeypatch, capacity=100, start=5000)[0] == 0
+
+
+@pytest.mark.parametrize(("stored", "passed"), [(3000, True), (2999, False)])
+def test_a_udp_step_passes_only_when_nothing_is_lost(monkeypatch, stored, passed):
+    sent, settled = [], []
+    monkeypatch.setattr(
+        ingest_benchmark, "send_gelf",
+        lambda protocol, node, token, total, rate: sent.append((protocol, total, rate)) or 3.0,
+    )  # fmt: skip
+    monkeypatch.setattr(ingest_benchmark, "wait_for_all", lambda *_: (stored, 15.0))
+    monkeypatch.setattr(ingest_benchmark, "settle", lambda *args: settled.append(args))
+    assert ingest_benchmark.step(None, "udp", 1000, 3) is passed
+    assert sent == [("udp", 3000, 1000)]
+    assert bool(settled) is not passed  # a failed step waits out its backlog
+
+
+def test_the_udp_search_starts_at_the_highest_fixed_rate_that_lost_nothing(monkeypatch):
+    losses = {5000: 0.0, 10000: 0.02}
+    starts: dict[str, float] = {}
+    for name in ("wait_for_input", "rotate", "granted_udp_buffer"):
+        monkeypatch.setattr(ingest_benchmark, name, lambda node: None)
+    monkeypatch.setattr(ingest_benchmark, "flood", lambda node: (10_000.0, 12.0))
+    monkeypatch.setattr(ingest_benchmark, "udp_loss", lambda node, rate: losses[rate])
+
+    def highest_rate(node, protocol, seconds, start, ceiling):
+        starts[protocol] = start
+        return {"tcp": 17_000, "udp": 6_500}[protocol]
+
+    monkeypatch.setattr(ingest_benchmark, "highest_rate", highest_rate)
+    first = ingest_benchmark.measure(None, 30, None, 1e6)
+    assert starts["udp"] == 5000 and first["udp"] == 6500 and first["udp10000"] == 0.02
+    ingest_benchmark.measure(None, 30, {"tcp": 18_000.0, "udp": 7_000.0}, 1e6)
+    assert starts == {"tcp": 18_000.0, "udp": 7_000.0}  # a later run starts at the last result
 
 
 def test_the_tcp_sender_paces_every_frame_onto_the_wire():
