@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ UDP_SECONDS = 10
 # for this long.
 QUIET_SECONDS = 10.0
 SETTLE_LIMIT = 240.0
+ROTATE_LIMIT = 120.0
 
 # server.conf and inputs as graylog-server 2.0.3's package ships them.
 PACKAGE_DEFAULTS = {
@@ -212,8 +214,21 @@ def granted_udp_buffer(node: Node) -> str:
 
 
 def rotate(node: Node) -> None:
-    """Start a new index, made with the shards and refresh interval just converged."""
-    node.api("system/deflector/cycle", method="POST")
+    """Start a new index, made with the shards and refresh interval just converged.
+
+    Right after a fresh install the master may still be setting up its first index and
+    answer 500 for a while: asked again until ROTATE_LIMIT seconds have passed.
+    """
+    deadline = time.monotonic() + ROTATE_LIMIT
+    while True:
+        try:
+            node.api("system/deflector/cycle", method="POST")
+            return
+        except urllib.error.HTTPError as error:
+            if error.code != 500 or time.monotonic() > deadline:
+                raise
+            print(f"#   rotation refused, asking again: {error.read()[:300]!r}", flush=True)
+            time.sleep(2)
 
 
 def wait_for_input(node: Node) -> None:
