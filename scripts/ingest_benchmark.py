@@ -161,7 +161,10 @@ def step(node: Node, protocol: str, rate: int, seconds: int) -> bool:
         flush=True,
     )
     if not passed:
-        settle(node, token, total)  # the next step must not start on this one's backlog
+        # The next step must not start on this one's backlog. What arrives late tells a
+        # slow stack from a lossy one.
+        stored = settle(node, token, total)
+        print(f"#     then {stored}/{total} found once the backlog was gone", flush=True)
     return passed
 
 

@@ -58,7 +58,7 @@ def test_a_udp_step_passes_only_when_nothing_is_lost(monkeypatch, stored, passed
         lambda protocol, node, token, total, rate: sent.append((protocol, total, rate)) or 3.0,
     )  # fmt: skip
     monkeypatch.setattr(ingest_benchmark, "wait_for_all", lambda *_: (stored, 15.0))
-    monkeypatch.setattr(ingest_benchmark, "settle", lambda *args: settled.append(args))
+    monkeypatch.setattr(ingest_benchmark, "settle", lambda *args: settled.append(args) or 0)
     assert ingest_benchmark.step(None, "udp", 1000, 3) is passed
     assert sent == [("udp", 3000, 1000)]
     assert bool(settled) is not passed  # a failed step waits out its backlog
