@@ -310,11 +310,12 @@ def print_table(results: dict[str, list[dict[str, float]]], runs: int) -> None:
     ] + [(f"GELF UDP loss at {rate} msg/s", f"udp{rate}", "{:.1%}") for rate in UDP_RATES]
     heaps = ", ".join(f"{key} {value}" for key, value in bench_stack.HEAPS.items())
     print(f"\nmedian of {runs}; the same heaps in both ({heaps}): only the tuning differs")
-    print(f"{'setting':<50} {'tuned':>10} {'package defaults':>17} {'ratio':>7}")
+    width = max(len(label) for label, _, _ in rows)
+    print(f"{'setting':<{width}} {'tuned':>10} {'package defaults':>17} {'ratio':>7}")
     for label, key, shape in rows:
         tuned, stock = (statistics.median(r[key] for r in results[s]) for s in SETTINGS)
         ratio = f"{tuned / stock:.2f}" if stock else "-"
-        print(f"{label:<50} {shape.format(tuned):>10} {shape.format(stock):>17} {ratio:>7}")
+        print(f"{label:<{width}} {shape.format(tuned):>10} {shape.format(stock):>17} {ratio:>7}")
 
 
 def write_files(directory: Path, testbed) -> dict[str, Path]:
