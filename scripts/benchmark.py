@@ -123,7 +123,7 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument(
         "--steady-seconds", type=int, default=30,
-        help="--ingest: seconds each GELF TCP rate is held",
+        help="--ingest: seconds each GELF TCP or UDP rate is held",
     )  # fmt: skip
     parser.add_argument(
         "--stock", action="store_true",

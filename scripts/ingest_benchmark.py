@@ -219,8 +219,9 @@ def granted_udp_buffer(node: Node) -> str:
 def rotate(node: Node) -> None:
     """Start a new index, made with the shards and refresh interval just converged.
 
-    Right after a fresh install the master may still be setting up its first index and
-    answer 500 for a while: asked again until ROTATE_LIMIT seconds have passed.
+    Once, right after the fresh converge, the master answered 500 and the whole run
+    stopped (not seen again in the next tries, cause unknown): a 500 is asked again
+    until ROTATE_LIMIT seconds have passed, and printed.
     """
     deadline = time.monotonic() + ROTATE_LIMIT
     while True:
