@@ -203,7 +203,7 @@ def highest_rate(node: Node, protocol: str, seconds: int, start: float, ceiling:
 def udp_loss(node: Node, rate: int) -> float:
     token = f"u{secrets.token_hex(6)}"
     total = rate * UDP_SECONDS
-    gelf_load.send_udp((node.address, GELF_PORT), token, total, rate)
+    send_gelf("udp", node, token, total, rate)
     count = settle(node, token, total)
     print(f"#   UDP {rate} msg/s: {count}/{total} found", flush=True)
     return 1 - count / total
@@ -263,7 +263,7 @@ def flood(node: Node) -> tuple[float, float]:
     the CPU seconds graylog-server and Elasticsearch spent per 100,000 of them."""
     token = f"f{secrets.token_hex(6)}"
     cpu_before, started = java_cpu_seconds(node), time.monotonic()
-    gelf_load.send_tcp((node.address, GELF_PORT), token, FLOOD, float("inf"), connections=2)
+    send_gelf("tcp", node, token, FLOOD, float("inf"))
     count = settle(node, token, FLOOD)
     rate = count / (time.monotonic() - started)
     cpu = (java_cpu_seconds(node) - cpu_before) * 100_000 / max(count, 1)
